@@ -1,0 +1,435 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netdata_fleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Find the Netdata installs on a host and gather, per install, what the telemetry
+decision needs (everything of the facts contract's ``installs[]`` except ``telemetry``).
+
+Candidates, in this order (an install exists when its config dir or its binary exists):
+
+====================  ==============  ========================================  =====================================
+config dir            prefix / kind   binary (first existing)                   lib dir
+====================  ==============  ========================================  =====================================
+/etc/netdata          ``/`` native    /usr/sbin/netdata                         /var/lib/netdata
+/opt/netdata/etc/...  /opt/netdata    /opt/netdata/usr/sbin/netdata             /opt/netdata/var/lib/netdata
+/usr/local/etc/netd.  /usr/local      /usr/local/sbin/netdata, .../bin/netdata  /usr/local/var/lib/netdata (Homebrew),
+                      custom                                                    /var/db/netdata (FreeBSD) if present
+user-given dirs       see below       <prefix>/usr/sbin, <prefix>/sbin, /bin    <prefix>/var/lib/netdata
+====================  ==============  ========================================  =====================================
+
+- ``/usr/local`` never borrows ``/usr/sbin/netdata`` or ``/var/lib/netdata``: those
+  belong to the native install and would be counted twice.
+- A user-given dir ending in ``etc/netdata`` has prefix = what comes before
+  (``/`` -> native, ``/opt/netdata`` -> static, else custom). Any other dir (e.g. a
+  bind-mounted ``/srv/netdata/config``) has prefix None, no binary, and its lib dir
+  only if its ``netdata.conf`` says (``[directories] lib``); the grandparent is not
+  guessed because it is as likely wrong as right.
+- ``[directories] lib`` in an install's ``netdata.conf`` overrides the default lib dir.
+- A user-given dir that duplicates a standard candidate is not listed twice.
+- A config dir that exists but is not a directory is reported with an error.
+  ``config_dir_problems()`` lists such user-given dirs so the module can fail_json
+  before discovery (discovery itself never raises).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import re
+import shlex
+import stat
+import subprocess
+
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.netdata_version import (
+    format_version, parse_version)
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.systemd_env import service_environment
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.proc_env import (
+    daemon_for_prefix, find_netdata_daemons, prefix_from_exe)
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.netdata_conf import (
+    parse_bind_to, parse_netdata_ini, read_netdata_conf)
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.registry_hello import query_registry_hello
+
+TELEMETRY_VARS = ('DO_NOT_TRACK', 'DISABLE_TELEMETRY')
+OPTOUT_FILE = '.opt-out-from-anonymous-statistics'
+SERVICE_UNIT = 'netdata.service'
+VERSION_TIMEOUT = 5
+_UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
+
+# (config_dir, prefix, kind, binaries, lib dirs: first existing, else the first)
+STANDARD_CANDIDATES = (
+    ('/etc/netdata', '/', 'native', ('/usr/sbin/netdata',), ('/var/lib/netdata',)),
+    ('/opt/netdata/etc/netdata', '/opt/netdata', 'static',
+     ('/opt/netdata/usr/sbin/netdata',), ('/opt/netdata/var/lib/netdata',)),
+    ('/usr/local/etc/netdata', '/usr/local', 'custom',
+     ('/usr/local/sbin/netdata', '/usr/local/bin/netdata'),
+     ('/usr/local/var/lib/netdata', '/var/db/netdata')),
+)
+
+
+# ---------------------------------------------------------------- parsers (pure)
+
+def parse_install_type(text):
+    """``.install-type`` (shell assignments) -> the ``INSTALL_TYPE`` value or None."""
+    for line in (text or '').splitlines():
+        line = line.strip()
+        if line.startswith('export '):
+            line = line[len('export '):].strip()
+        if not line.startswith('INSTALL_TYPE='):
+            continue
+        raw = line[len('INSTALL_TYPE='):]
+        try:
+            words = shlex.split(raw, comments=True)
+        except ValueError:
+            return None
+        return words[0] if words and words[0] else None
+    return None
+
+
+def parse_machine_guid(text):
+    """Registry id file text -> ``(guid or None, error or None)``; GUID must be a UUID."""
+    value = (text or '').strip()
+    if not value:
+        return None, 'empty'
+    if _UUID_RE.match(value):
+        return value, None
+    return None, 'not a UUID'
+
+
+def claimed_id_from_cloud_conf(text):
+    """``cloud.d/cloud.conf`` text -> the non-empty ``claimed_id`` (``[global]`` first), or None."""
+    sections = parse_netdata_ini(text)
+    ordered = [sections.get('global', {})] + [v for k, v in sorted(sections.items()) if k != 'global']
+    for options in ordered:
+        value = (options.get('claimed_id') or '').strip()
+        if value:
+            return value
+    return None
+
+
+def prefix_from_config_dir(config_dir):
+    """``/opt/netdata/etc/netdata`` -> ``/opt/netdata``; ``/etc/netdata`` -> ``/``; other -> None."""
+    path = os.path.normpath(config_dir)
+    if path == '/etc/netdata':
+        return '/'
+    if path.endswith('/etc/netdata'):
+        return path[:-len('/etc/netdata')] or '/'
+    return None
+
+
+def kind_for_prefix(prefix):
+    if prefix == '/':
+        return 'native'
+    if prefix == '/opt/netdata':
+        return 'static'
+    return 'custom'
+
+
+# ---------------------------------------------------------------- helpers
+
+def _host(root, path):
+    if not root or root == '/':
+        return path
+    return os.path.join(root, path.lstrip('/'))
+
+
+def _join(prefix, path):
+    return os.path.normpath('/' + prefix.strip('/') + '/' + path.lstrip('/')) if prefix != '/' else path
+
+
+def _stat(root, path):
+    try:
+        return os.stat(_host(root, path))
+    except OSError:
+        return None
+
+
+def _read_small(root, path, max_bytes=64 * 1024):
+    """(text, None), (None, None) when missing, (None, error) when unreadable or odd."""
+    host = _host(root, path)
+    try:
+        st = os.stat(host)
+    except OSError as exc:
+        if os.path.lexists(host):
+            return None, '%s: cannot stat: %s' % (path, exc.strerror or exc)
+        return None, None
+    if not stat.S_ISREG(st.st_mode):
+        return None, '%s: not a regular file' % path
+    try:
+        with open(host, 'rb') as handle:
+            data = handle.read(max_bytes)
+    except (OSError, IOError) as exc:
+        return None, '%s: cannot read: %s' % (path, exc.strerror or exc)
+    if b'\0' in data:
+        return None, '%s: binary content' % path
+    return data.decode('utf-8', 'replace'), None
+
+
+def default_run_command(argv, timeout=VERSION_TIMEOUT):
+    """Run *argv* -> ``(rc, out, err)``; never raises (rc None when it could not run)."""
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, close_fds=True)
+    except (OSError, ValueError) as exc:
+        return None, '', 'cannot run %s: %s' % (argv[0], exc)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return None, '', '%s timed out after %ss' % (argv[0], timeout)
+    return proc.returncode, out.decode('utf-8', 'replace'), err.decode('utf-8', 'replace')
+
+
+def config_dir_problems(config_dirs, root='/'):
+    """User-given config dirs that cannot be used: list of error strings (empty = fine).
+
+    A relative path, or a path that exists but is not a directory. A dir that does
+    not exist is not a problem here (it is simply not an install on this host).
+    The module turns a non-empty list into ``fail_json``.
+    """
+    problems = []
+    for config_dir in config_dirs or ():
+        if not isinstance(config_dir, str) or not config_dir.startswith('/'):
+            problems.append('config_dir %r: not an absolute path' % (config_dir,))
+            continue
+        host = _host(root, config_dir)
+        if os.path.lexists(host) and not os.path.isdir(host):
+            problems.append('config_dir %s exists but is not a directory' % config_dir)
+    return problems
+
+
+# ---------------------------------------------------------------- collector
+
+def _candidates(root, extra_config_dirs):
+    seen = set()
+    out = []
+    for config_dir, prefix, kind, binaries, libs in STANDARD_CANDIDATES:
+        seen.add(os.path.normpath(config_dir))
+        out.append((config_dir, prefix, kind, binaries, libs, False))
+    for config_dir in extra_config_dirs or ():
+        if not isinstance(config_dir, str) or not config_dir.startswith('/'):
+            continue
+        norm = os.path.normpath(config_dir)
+        if norm in seen:
+            continue
+        seen.add(norm)
+        prefix = prefix_from_config_dir(norm)
+        if prefix is None:
+            out.append((norm, None, 'custom', (), (), True))
+            continue
+        binaries = tuple(_join(prefix, b) for b in ('usr/sbin/netdata', 'sbin/netdata', 'bin/netdata'))
+        out.append((norm, prefix, kind_for_prefix(prefix), binaries, (_join(prefix, 'var/lib/netdata'),), True))
+    return out
+
+
+def discover_installs(root='/', extra_config_dirs=(), run_command=None, live_query=True, live_timeout=1.0,
+                      proc_scan=None, service=None):
+    """Every install under *root*, as a list of dicts (discovery order). Never raises.
+
+    *run_command(argv) -> (rc, out, err)* runs ``<binary> -v`` (default: subprocess,
+    5 s timeout). *proc_scan* / *service* may pass in already gathered
+    ``find_netdata_daemons()`` / ``service_environment()`` results.
+
+    Each dict: ``config_dir, prefix, kind, lib_dir, binary, version, version_string,
+    install_type, machine_guid, claimed, optout_file{path,exists},
+    netdata_conf{path,exists,crash_reports,web_address,web_port},
+    service{unit,dropins,environment}, daemon{running,pid,environment}, errors``
+    and ``evidence{optout_file_mtime, netdata_conf_mtime, daemon_started_at,
+    daemon_exe, live, service_masked, service_exec_start, service_starts_this_install,
+    service_errors, claimed_via, web_enabled}`` for the decision (not for display).
+    """
+    if run_command is None:
+        run_command = default_run_command
+    found = []
+    for config_dir, prefix, kind, binaries, libs, user_given in _candidates(root, extra_config_dirs):
+        try:
+            config_exists = os.path.lexists(_host(root, config_dir))
+            binary = next((b for b in binaries if _is_file(root, b)), None)
+            if not config_exists and binary is None:
+                continue
+            if proc_scan is None:
+                proc_scan = find_netdata_daemons(root=root)
+            if service is None:
+                service = service_environment(SERVICE_UNIT, root=root)
+            found.append(_describe_install(root, config_dir, prefix, kind, binary, libs, user_given,
+                                           run_command, live_query, live_timeout, proc_scan, service))
+        except Exception as exc:  # keep going: one odd install must not hide the others
+            found.append(_broken_install(config_dir, prefix, kind, 'unexpected %s: %s' % (type(exc).__name__, exc)))
+    return found
+
+
+def _is_file(root, path):
+    st = _stat(root, path)
+    return st is not None and stat.S_ISREG(st.st_mode)
+
+
+def _broken_install(config_dir, prefix, kind, error):
+    return {
+        'config_dir': config_dir, 'prefix': prefix, 'kind': kind, 'lib_dir': None, 'binary': None,
+        'version': None, 'version_string': None, 'install_type': None, 'machine_guid': None,
+        'claimed': False,
+        'optout_file': {'path': config_dir + '/' + OPTOUT_FILE, 'exists': False},
+        'netdata_conf': {'path': config_dir + '/netdata.conf', 'exists': False, 'crash_reports': None,
+                         'web_address': None, 'web_port': None},
+        'service': {'unit': None, 'dropins': [], 'environment': dict((n, None) for n in TELEMETRY_VARS)},
+        'daemon': {'running': False, 'pid': None, 'environment': None},
+        'errors': [error],
+        'evidence': {'optout_file_mtime': None, 'netdata_conf_mtime': None, 'daemon_started_at': None,
+                     'daemon_exe': None, 'live': None, 'service_masked': False, 'service_exec_start': None,
+                     'service_starts_this_install': None, 'service_errors': [], 'claimed_via': None,
+                     'web_enabled': True},
+    }
+
+
+def _describe_install(root, config_dir, prefix, kind, binary, libs, user_given, run_command,
+                      live_query, live_timeout, proc_scan, service):
+    errors = []
+    install = _broken_install(config_dir, prefix, kind, None)
+    install['errors'] = errors
+    evidence = install['evidence']
+    install['binary'] = binary
+
+    host_dir = _host(root, config_dir)
+    dir_ok = os.path.isdir(host_dir)
+    if os.path.lexists(host_dir) and not dir_ok:
+        errors.append('config dir %s exists but is not a directory' % config_dir)
+    elif not os.path.lexists(host_dir):
+        errors.append('config dir %s does not exist (binary %s found)' % (config_dir, binary))
+
+    # Opt-out file: Netdata tests existence only, so any kind of entry counts (noted if odd).
+    optout = config_dir + '/' + OPTOUT_FILE
+    st = _stat(root, optout) if dir_ok else None
+    install['optout_file'] = {'path': optout, 'exists': st is not None}
+    evidence['optout_file_mtime'] = st.st_mtime if st is not None else None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        errors.append('%s exists but is not a regular file' % optout)
+
+    # netdata.conf
+    conf = read_netdata_conf(config_dir + '/netdata.conf', root=root)
+    errors.extend(conf['errors'])
+    install['netdata_conf'] = {
+        'path': conf['path'], 'exists': conf['exists'], 'crash_reports': conf['crash_reports'],
+        'web_address': conf['web_address'], 'web_port': conf['web_port'],
+    }
+    evidence['netdata_conf_mtime'] = conf['mtime']
+    evidence['web_enabled'] = conf['web_enabled']
+
+    # lib dir: netdata.conf's [directories] lib, else the first existing default.
+    lib_dir = conf.get('lib_dir')
+    if lib_dir is None and libs:
+        lib_dir = next((d for d in libs if os.path.isdir(_host(root, d))), libs[0])
+    install['lib_dir'] = lib_dir
+    if lib_dir is None:
+        errors.append('lib dir unknown for %s (not under an etc/netdata prefix and not set in netdata.conf)'
+                      % config_dir)
+
+    # .install-type
+    if dir_ok:
+        text, err = _read_small(root, config_dir + '/.install-type')
+        if err:
+            errors.append(err)
+        install['install_type'] = parse_install_type(text) if text is not None else None
+
+    # version
+    if binary is not None:
+        _fill_version(install, binary, run_command, errors)
+
+    # machine GUID and claimed state
+    if lib_dir is not None:
+        guid_path = lib_dir + '/registry/netdata.public.unique.id'
+        text, err = _read_small(root, guid_path)
+        if err:
+            errors.append(err)
+        elif text is not None:
+            guid, why = parse_machine_guid(text)
+            install['machine_guid'] = guid
+            if why:
+                errors.append('%s: %s, machine GUID unknown' % (guid_path, why))
+        _fill_claimed(install, root, lib_dir, errors)
+
+    # systemd service (one netdata.service per host; static installs install it too)
+    install['service'] = {
+        'unit': service.get('unit'),
+        'dropins': list(service.get('dropins') or []),
+        'environment': dict((n, (service.get('environment') or {}).get(n)) for n in TELEMETRY_VARS),
+    }
+    evidence['service_masked'] = bool(service.get('masked'))
+    evidence['service_exec_start'] = service.get('exec_start')
+    evidence['service_errors'] = list(service.get('errors') or [])
+    evidence['service_starts_this_install'] = _service_starts(service.get('exec_start'), binary, prefix)
+
+    # running daemon
+    daemon = daemon_for_prefix(proc_scan.get('daemons') or [], prefix)
+    if daemon is not None:
+        env = daemon.get('environment')
+        install['daemon'] = {
+            'running': True,
+            'pid': daemon.get('pid'),
+            'environment': None if env is None else dict((n, env.get(n)) for n in TELEMETRY_VARS),
+        }
+        evidence['daemon_started_at'] = daemon.get('started_at')
+        evidence['daemon_exe'] = daemon.get('exe')
+        errors.extend(daemon.get('errors') or [])
+        address, port = conf['web_address'], conf['web_port']
+        args = daemon.get('args') or {}
+        # The daemon's own -p / -i override netdata.conf (the address shown stays the file's).
+        if args.get('bind_to'):
+            address, port = parse_bind_to(args['bind_to'], port)
+        if args.get('port'):
+            port = args['port']
+        if live_query and conf['web_enabled'] and address and port:
+            evidence['live'] = query_registry_hello(address, port, live_timeout)
+    return install
+
+
+def _fill_version(install, binary, run_command, errors):
+    try:
+        rc, out, err = run_command([binary, '-v'])
+    except Exception as exc:
+        errors.append('%s -v: %s' % (binary, exc))
+        return
+    text = '%s\n%s' % (out or '', err or '')
+    version = parse_version(text)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    shown = next((line for line in lines if parse_version(line) is not None), None)
+    install['version_string'] = shown if shown is not None else (lines[0] if lines else None)
+    install['version'] = format_version(version)
+    if version is None:
+        errors.append('%s -v (rc %s): no version in its output' % (binary, rc))
+
+
+def _fill_claimed(install, root, lib_dir, errors):
+    claimed_path = lib_dir + '/cloud.d/claimed_id'
+    text, err = _read_small(root, claimed_path)
+    if err:
+        errors.append(err)
+    if text is not None and text.strip():
+        install['claimed'] = True
+        install['evidence']['claimed_via'] = claimed_path
+        return
+    conf_path = lib_dir + '/cloud.d/cloud.conf'
+    text, err = _read_small(root, conf_path)
+    if err:
+        errors.append(err)
+    if text is not None and claimed_id_from_cloud_conf(text):
+        install['claimed'] = True
+        install['evidence']['claimed_via'] = conf_path
+
+
+def _service_starts(exec_start, binary, prefix):
+    """Whether the unit's ExecStart runs this install's binary; None when unknown."""
+    if not exec_start:
+        return None
+    try:
+        words = shlex.split(exec_start)
+    except ValueError:
+        return None
+    # ExecStart prefixes: "-", "@", ":", "+", "!", "!!"
+    program = words[0].lstrip('-@:+!') if words else ''
+    if not program.startswith('/'):
+        return None
+    program = os.path.normpath(program)
+    if binary is not None and program == os.path.normpath(binary):
+        return True
+    if prefix is not None:
+        return prefix_from_exe(program) == os.path.normpath(prefix)
+    return False

@@ -1,0 +1,697 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2025, netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Decide, channel by channel, whether a Netdata install sends anonymous telemetry.
+
+One pure function per level: :func:`decide_install_telemetry` for one install,
+:func:`decide_host_telemetry` over every install of a host. Facts in, verdicts and
+human-readable reasons out. No I/O, never raises on odd input.
+
+Every rule below was read from Netdata's own source (github.com/netdata/netdata):
+
+statistics_script  (``anonymous-statistics.sh``, START/STOP/FATAL/META events)
+    Exists up to v2.5.x. ``src/daemon/anonymous-statistics.sh.in`` (v2.5.0; the same
+    at v1.37.1 as ``daemon/anonymous-statistics.sh.in``) exits without sending when
+    ``[ -f <configdir>/.opt-out-from-anonymous-statistics ]`` or
+    ``[ -n "$DISABLE_TELEMETRY" ]`` or ``[ -n "$DO_NOT_TRACK" ]``: any non-empty value
+    (``0``, ``false``, ``no``) opts out. The environment is the daemon's (it spawns the
+    script), so it changes only at a restart; the file is read on every run. The
+    daemon only spawns the script while its analytics flag is on
+    (``send_statistics`` in ``daemon/analytics.c`` v1.37.1,
+    ``analytics_statistic_send`` in ``src/daemon/analytics.c`` v2.5.0). Commit
+    c546a70 "Stop submitting analytics (#20654)", first in v2.6.0, removed
+    ``analytics_statistic_send``: from v2.6.0 the daemon never runs the script.
+
+daemon_analytics  (the flag the dashboard gets as ``anonymous_statistics`` from
+    ``/api/v1/registry?action=hello``; in v2 it also gates Sentry and the
+    crash-report default)
+    * v1.37.1 ``daemon/analytics.c`` ``send_statistics`` and v2.2.0
+      ``src/daemon/analytics.c`` ``analytics_statistic_send``: the flag starts at -1 and
+      is decided once, at the first event (START, right after start): off when the
+      opt-out file is readable (or the script is missing). The environment is not
+      read. The decision never changes until the daemon restarts.
+    * v2.3.0 .. v2.11.0 ``src/daemon/analytics.c`` ``analytics_check_enabled``: off
+      when the file is readable, or ``getenv("DISABLE_TELEMETRY")`` is non-empty
+      (``!s || !*s`` keeps it on). ``DO_NOT_TRACK`` is not read. Once off it stays
+      off (``if(!netdata_anonymous_statistics_enabled) return false``) until a
+      restart. It is re-evaluated only when called: at start (``main.c``,
+      ``status-file.c``, Sentry init) and, in v2.3.0 .. v2.5.x only, before every
+      event sent; from v2.6.0 (#20654) only at start.
+    * ``src/registry/registry.c`` (v2.2.0 .. v2.11.0) answers ``false`` whenever the
+      request carries ``DNT: 1``: the live query must not send that header.
+
+crash_reports  (agent-events reports, ``src/daemon/status-file.c``, from v2.3.0 where
+    it was ``daemon-status-file.c``; ``check_crash_reports_config`` is byte-identical
+    in v2.3.0, v2.5.0, v2.6.0, v2.11.0)
+    ``crash reports`` in ``[global]``: exactly ``all`` (restarts and crashes) or
+    ``crashes`` (crashes only) turn it on; unset or empty uses the default; **any
+    other value, including ``on``, ``yes``, ``true`` or ``All``, is off** (``strcmp``,
+    case-sensitive). Default: ``all`` when ``analytics_check_enabled()`` or a node id
+    or claim id is known for this or the previous session, else ``off``. It is
+    checked once, while the daemon starts (``daemon_status_file_check_crash``), and
+    a report (about the previous session) is posted only then. So the next start's
+    ``netdata.conf`` and analytics state are what count: editing ``netdata.conf``
+    needs no restart for this channel.
+
+installer  (kickstart and updater events)
+    ``packaging/installer/kickstart.sh`` (v1.37.1 .. v2.11.0, ``#!/bin/sh``):
+    ``NETDATA_DISABLE_TELEMETRY`` = ``$DISABLE_TELEMETRY`` if non-empty, else
+    ``$DO_NOT_TRACK`` if non-empty, else 0; events are skipped only when
+    ``[ "$NETDATA_DISABLE_TELEMETRY" -eq 1 ]``. So ``DISABLE_TELEMETRY=0`` hides
+    ``DO_NOT_TRACK=1``, and ``true``/``yes`` keep telemetry on. ``-eq`` accepts
+    surrounding blanks, a ``+`` sign and leading zeros (`` 1``, ``01``, ``+1``) in
+    both dash and bash; a trailing newline, CR, VT or FF is accepted by dash only.
+
+The official Docker image (``packaging/docker/run.sh``, v2.11.0) touches the opt-out
+file at container start when ``DISABLE_TELEMETRY`` or ``DO_NOT_TRACK`` is set to
+anything but ``0``; the file is then what the channels above see.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+CHANNELS = ('statistics_script', 'daemon_analytics', 'crash_reports', 'installer')
+
+OPTOUT_FILENAME = '.opt-out-from-anonymous-statistics'
+
+# First versions with a changed rule (see the module docstring for the sources).
+V_DAEMON_READS_ENV = (2, 3, 0)      # analytics_check_enabled reads DISABLE_TELEMETRY
+V_CRASH_REPORTS = (2, 3, 0)         # [global] crash reports, status-file.c
+V_NO_STATISTICS_SCRIPT = (2, 6, 0)  # #20654 "Stop submitting analytics"
+V_SENTRY = (1, 45, 0)               # ENABLE_SENTRY option in CMakeLists.txt
+
+# Versions whose rules stand for an unknown version: every rule that differs.
+_REPRESENTATIVE_VERSIONS = ((2, 2, 0), (2, 5, 0), (2, 6, 0))
+
+# kickstart.sh tests "-eq 1". Accepted by both dash and bash: blanks around, a
+# plus sign, leading zeros. dash alone also accepts trailing \n \r \v \f.
+_SHELL_ONE_BOTH = re.compile(r'[ \t\n\r\v\f]*\+?0*1[ \t]*\Z')
+_SHELL_ONE_DASH = re.compile(r'[ \t\n\r\v\f]*\+?0*1[ \t\n\r\v\f]*\Z')
+
+_C_SPACE = ' \t\n\r\v\f'
+
+
+# ---------------------------------------------------------------------------------
+# small helpers
+
+def parse_version(value):
+    """Return ``(major, minor, patch)`` from a tuple/list or a string such as
+    ``v1.37.1`` or ``2.6.0-12-nightly``; None when it cannot be read."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (tuple, list)):
+        parts = []
+        for item in list(value)[:3]:
+            try:
+                parts.append(int(item))
+            except (TypeError, ValueError):
+                return None
+        if not parts:
+            return None
+        while len(parts) < 3:
+            parts.append(0)
+        return tuple(parts)
+    if isinstance(value, bytes):
+        try:
+            value = value.decode('ascii', 'replace')
+        except Exception:  # pragma: no cover - defensive
+            return None
+    if not isinstance(value, str):
+        return None
+    match = re.search(r'(\d+)\.(\d+)(?:\.(\d+))?', value)
+    if not match:
+        return None
+    return (int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
+
+
+def _vstr(version):
+    return 'v%d.%d.%d' % version if version else 'unknown version'
+
+
+def _env(env):
+    """Normalise an environment mapping; None stays None (unknown)."""
+    if env is None or not isinstance(env, dict):
+        return None
+    out = {}
+    for name in ('DO_NOT_TRACK', 'DISABLE_TELEMETRY'):
+        value = env.get(name)
+        if value is None:
+            out[name] = None
+        elif isinstance(value, bytes):
+            out[name] = value.decode('utf-8', 'replace')
+        else:
+            out[name] = str(value)
+    return out
+
+
+def _nonempty(env, name):
+    """True/False whether ``name`` is set non-empty; None when env is unknown."""
+    if env is None:
+        return None
+    value = env.get(name)
+    return value is not None and value != ''
+
+
+def _show(value):
+    return 'unset' if value is None else repr(value)
+
+
+def _any(*values):
+    """Three-valued OR: True if any is True, else None if any is None, else False."""
+    if any(v is True for v in values):
+        return True
+    if any(v is None for v in values):
+        return None
+    return False
+
+
+def _not(value):
+    return None if value is None else (not value)
+
+
+def _bool_or_none(value):
+    return value if value in (True, False) else None
+
+
+def _num(value):
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _word(enabled):
+    return {True: 'on', False: 'off'}.get(enabled, 'unknown')
+
+
+def _channel(applies, enabled=None, configured=None, running=None, drift=False,
+             counted=False, reasons=None):
+    return {
+        'applies': applies,
+        'enabled': enabled,
+        'configured': configured,
+        'running': running,
+        'drift': bool(drift),
+        'counted': bool(counted),
+        'reasons': list(reasons or []),
+    }
+
+
+# ---------------------------------------------------------------------------------
+# facts shared by the channels
+
+class _Facts(object):
+    """The normalised inputs; built once, read by every channel."""
+
+    def __init__(self, **kw):
+        self.file = _bool_or_none(kw.get('optout_file_exists'))
+        self.service_env = _env(kw.get('service_env'))
+        self.daemon_env = _env(kw.get('daemon_env'))
+        self.running = kw.get('daemon_running') is True
+        self.live = _bool_or_none(kw.get('live_analytics'))
+        raw = kw.get('crash_reports_setting')
+        if isinstance(raw, bytes):
+            raw = raw.decode('utf-8', 'replace')
+        self.crash_raw = raw if (raw is None or isinstance(raw, str)) else str(raw)
+        self.claimed = _bool_or_none(kw.get('claimed'))
+        self.installer_env = _env(kw.get('installer_env'))
+        self.strict = kw.get('strict') is True
+        self.file_mtime = _num(kw.get('optout_file_mtime'))
+        self.started_at = _num(kw.get('daemon_started_at'))
+        self.conf_mtime = _num(kw.get('netdata_conf_mtime'))
+        self.dir_mtime = _num(kw.get('config_dir_mtime'))
+        config_dir = kw.get('config_dir') or ''
+        self.config_dir = config_dir if isinstance(config_dir, str) else str(config_dir)
+        self.file_path = (self.config_dir.rstrip('/') + '/' + OPTOUT_FILENAME
+                          if self.config_dir else OPTOUT_FILENAME)
+        self.file_at_start, self.file_at_start_why = self._file_at_start()
+
+    def _file_at_start(self):
+        """Whether the opt-out file existed when the running daemon started.
+
+        The config dir's mtime changes whenever an entry is created, removed or
+        renamed in it: when it is not newer than the start, the file's presence now is
+        its presence then. Otherwise the file's own mtime dates a file that exists.
+        A missing file may have been removed since: unknown.
+        """
+        if not self.running or self.started_at is None:
+            return None, 'the daemon start time is unknown'
+        if self.dir_mtime is not None and self.dir_mtime <= self.started_at and self.file is not None:
+            return self.file, 'the config dir has not changed since the daemon started'
+        if self.file is True and self.file_mtime is not None:
+            if self.file_mtime <= self.started_at:
+                return True, 'the file is older than the running daemon'
+            return False, 'the file is newer than the running daemon'
+        if self.file is True:
+            return None, 'the file modification time is unknown'
+        return None, ('the file may have existed when the daemon started and been removed '
+                      'since (config dir changed after the start, or its time is unknown)')
+
+
+# ---------------------------------------------------------------------------------
+# channels, for one known version
+
+def _daemon_analytics(v, f):
+    """(channel, flag_now): flag_now is the running daemon's flag (live, else derived)."""
+    reads_env = v >= V_DAEMON_READS_ENV
+    src = ('src/daemon/analytics.c analytics_check_enabled' if reads_env
+           else 'send_statistics in daemon/analytics.c v1.37.1, the same up to v2.2.x')
+    details = []
+
+    # configured: what a (re)start would decide now
+    svc_dt = _nonempty(f.service_env, 'DISABLE_TELEMETRY') if reads_env else False
+    configured = _not(_any(f.file, svc_dt))
+    if f.file is True:
+        details.append('off at next start: opt-out file %s exists' % f.file_path)
+    elif f.file is None:
+        details.append('unknown at next start: whether the opt-out file exists is unknown')
+    if svc_dt is True:
+        details.append('off at next start: DISABLE_TELEMETRY=%s is non-empty in the service '
+                       'environment' % _show(f.service_env['DISABLE_TELEMETRY']))
+    elif svc_dt is None and f.file is not True:
+        details.append('unknown at next start: the service environment is unknown '
+                       '(a non-empty DISABLE_TELEMETRY would turn it off)')
+    ignored = []
+    for env, where in ((f.service_env, 'service'), (f.daemon_env, "running daemon's")):
+        if not env:
+            continue
+        names = ['DO_NOT_TRACK'] if reads_env else ['DO_NOT_TRACK', 'DISABLE_TELEMETRY']
+        for name in names:
+            if _nonempty(env, name):
+                ignored.append('%s=%s (%s environment)' % (name, _show(env[name]), where))
+    if ignored and configured is not False:
+        details.append('%s daemon ignores %s; only the opt-out file%s turns it off'
+                       % (_vstr(v), ', '.join(ignored),
+                          ' or a non-empty DISABLE_TELEMETRY' if reads_env else ''))
+    if not reads_env and v >= V_SENTRY and f.file is not True:
+        if any(env and env.get('DISABLE_TELEMETRY') is not None
+               for env in (f.service_env, f.daemon_env)):
+            details.append('note: DISABLE_TELEMETRY is set, so Sentry crash upload (official '
+                           'builds v1.45 to v2.2, src/daemon/sentry-native/sentry-native.c '
+                           'v2.2.0) is off, but the analytics flag is not')
+
+    # running: what the running daemon decided at its start (and since)
+    running = None
+    if f.running:
+        env_off = _nonempty(f.daemon_env, 'DISABLE_TELEMETRY') if reads_env else False
+        fas = f.file_at_start
+        if env_off is True:
+            running = False
+            details.append('off in the running daemon: DISABLE_TELEMETRY=%s in its environment'
+                           % _show(f.daemon_env['DISABLE_TELEMETRY']))
+        elif fas is True:
+            running = False
+            details.append('off in the running daemon: the opt-out file existed when it started '
+                           '(%s)' % f.file_at_start_why)
+        elif fas is False and f.file is True:
+            if reads_env and v < V_NO_STATISTICS_SCRIPT:
+                details.append('unknown in the running daemon: the opt-out file was created after '
+                               'it started; %s re-checks it only before the next event it sends '
+                               '(then it stays off); restart netdata to be sure' % _vstr(v))
+            else:
+                running = _not(env_off)
+                details.append('%s in the running daemon: the opt-out file was created after it '
+                               'started and %s decides only at start; restart netdata'
+                               % (_word(running), _vstr(v)))
+        elif fas is False:
+            running = _not(env_off)
+            if running is None:
+                details.append('unknown in the running daemon: its environment is unreadable '
+                               '(a non-empty DISABLE_TELEMETRY would turn it off)')
+            else:
+                details.append('on in the running daemon: no opt-out file when it started (%s)%s'
+                               % (f.file_at_start_why,
+                                  ' and no DISABLE_TELEMETRY in its environment' if reads_env else ''))
+        else:
+            details.append('unknown in the running daemon: cannot tell whether the opt-out file '
+                           'existed when it started (%s); the daemon decides at start and never '
+                           'turns itself back on' % f.file_at_start_why)
+
+    live = f.live
+    if live is not None:
+        enabled = live
+        details.append('%s: the running daemon answers "anonymous_statistics": %s '
+                       '(registry?action=hello)' % (_word(live), 'true' if live else 'false'))
+        if running is not None and running != live:
+            details.append('note: the live answer (%s) differs from what the files and environment '
+                           'suggest (%s); the live answer wins' % (_word(live), _word(running)))
+    elif f.running:
+        enabled = running
+    else:
+        enabled = configured
+        details.append('note: no daemon runs; this is what the next start decides')
+
+    now = live if live is not None else running
+    drift = now is not None and configured is not None and now != configured
+    if drift:
+        details.append('drift: the running daemon is %s but a restart would make it %s; '
+                       'restart netdata' % (_word(now), _word(configured)))
+
+    head = '%s: %s rule: %s' % (
+        _word(enabled), _vstr(v),
+        'off when the opt-out file exists or DISABLE_TELEMETRY is non-empty (%s)' % src
+        if reads_env else 'off only when the opt-out file exists, decided once at start (%s)' % src)
+    if configured is True and not ignored:
+        details.insert(0, 'on at next start: no opt-out file%s'
+                       % (', DISABLE_TELEMETRY unset or empty in the service environment'
+                          if reads_env else ''))
+    reasons = [head]
+    for line in details:
+        # lead with the verdict word, as every reason line does
+        if line.startswith(('on', 'off', 'unknown', 'note', 'drift')):
+            reasons.append(line)
+        else:
+            reasons.append('%s: %s' % ('on' if enabled is True else 'note', line))
+    return _channel(True, enabled, configured, running, drift, True, reasons), now
+
+
+def _script_off(f, env, where):
+    """(off, reasons) for anonymous-statistics.sh's own test with ``env``."""
+    dt = _nonempty(env, 'DISABLE_TELEMETRY')
+    dnt = _nonempty(env, 'DO_NOT_TRACK')
+    off = _any(f.file, dt, dnt)
+    reasons = []
+    if f.file is True:
+        reasons.append('off: opt-out file %s exists (read on every run)' % f.file_path)
+    for name, flag in (('DISABLE_TELEMETRY', dt), ('DO_NOT_TRACK', dnt)):
+        if flag is True:
+            reasons.append('off: %s=%s is non-empty in the %s environment (the script tests -n, '
+                           'so any value opts out)' % (name, _show(env[name]), where))
+    if env is None and off is not True:
+        reasons.append('unknown: the %s environment is unknown' % where)
+    if off is False:
+        reasons.append('on: no opt-out file; DISABLE_TELEMETRY=%s, DO_NOT_TRACK=%s in the %s '
+                       'environment (only non-empty values opt out)'
+                       % (_show(env['DISABLE_TELEMETRY']), _show(env['DO_NOT_TRACK']), where))
+    return off, reasons
+
+
+def _statistics_script(v, f, daemon_flag_now):
+    src = ('daemon/anonymous-statistics.sh.in v1.37.1' if v < (2, 0, 0)
+           else 'src/daemon/anonymous-statistics.sh.in v2.5.0')
+    reasons = []
+    off_cfg, why_cfg = _script_off(f, f.service_env, 'service')
+    configured = _not(off_cfg)
+    running = None
+    if f.running:
+        if daemon_flag_now is False:
+            running = False
+            reasons.append('off in the running daemon: its analytics flag is off, so it does not '
+                           'spawn the script until it restarts')
+        else:
+            off_run, why_run = _script_off(f, f.daemon_env, "running daemon's")
+            running = _not(off_run)
+            if running is not None and daemon_flag_now is None and running is True:
+                running = None
+                why_run.append('unknown: the script would send, if the daemon still spawns it '
+                               '(its analytics flag is unknown)')
+            reasons.extend(why_run)
+        enabled = running
+    else:
+        enabled = configured
+        reasons.extend(why_cfg)
+        reasons.append('note: no daemon runs; this is what the next start does')
+    drift = running is not None and configured is not None and running != configured
+    if drift:
+        reasons.append('drift: the running daemon is %s but the service configuration makes it %s '
+                       '(the environment is read at start); restart netdata'
+                       % (_word(running), _word(configured)))
+    reasons.insert(0, '%s: %s rule: off when the opt-out file exists or DISABLE_TELEMETRY or '
+                   'DO_NOT_TRACK is non-empty in the daemon environment (%s)'
+                   % (_word(enabled), _vstr(v), src))
+    return _channel(True, enabled, configured, running, drift, True, _dedup(reasons))
+
+
+def _crash_reports(f, analytics_next):
+    src = 'src/daemon/status-file.c check_crash_reports_config'
+    reasons = []
+    raw = f.crash_raw
+    value = raw.strip(_C_SPACE) if raw is not None else None
+    if value:
+        if value == 'all':
+            configured = True
+            reasons.append('on: [global] crash reports = all (restarts and crashes are reported)')
+        elif value == 'crashes':
+            configured = True
+            reasons.append('on: [global] crash reports = crashes (crashes are reported)')
+        else:
+            configured = False
+            if value == 'off':
+                reasons.append('off: [global] crash reports = off')
+            else:
+                reasons.append('off: [global] crash reports = %r; Netdata turns reports on only for '
+                               'exactly "all" or "crashes" and reads any other value as off (%s)'
+                               % (value, src))
+    else:
+        shown = 'unset' if raw is None else 'empty'
+        configured = _any(analytics_next, f.claimed)
+        if f.claimed is True:
+            reasons.append('on: node is claimed and [global] crash reports is %s (default: all '
+                           'when claimed, even with the opt-out file)' % shown)
+        elif analytics_next is True:
+            reasons.append('on: [global] crash reports is %s and daemon analytics is on at start '
+                           '(default: all)' % shown)
+        elif configured is False:
+            reasons.append('off: [global] crash reports is %s, daemon analytics is off and the '
+                           'node is not claimed (default: off)' % shown)
+        else:
+            reasons.append('unknown: [global] crash reports is %s and %s is unknown (default: all '
+                           'when analytics is on or the node is claimed)'
+                           % (shown, 'the claim state' if f.claimed is None else 'daemon analytics'))
+        if f.claimed is False:
+            reasons.append('note: a claim id or node id from the previous session also turns the '
+                           'default on')
+    if (f.running and f.conf_mtime is not None and f.started_at is not None
+            and f.conf_mtime > f.started_at):
+        reasons.append('note: netdata.conf changed after the daemon started; reports are sent only '
+                       'while the daemon starts, and that start reads the file anew: no restart '
+                       'needed for this channel')
+    reasons.insert(0, '%s: rule: on for exactly "all" or "crashes", default when unset or empty, '
+                   'off otherwise; decided at each start, about the previous session (%s)'
+                   % (_word(configured), src))
+    # The running daemon has already done its reporting at its start; what counts is
+    # the next start, which reads today's netdata.conf: enabled = configured, no drift.
+    return _channel(True, configured, configured, None, False, True, reasons)
+
+
+def decide_installer_channel(installer_env, strict=False):
+    """The installer/updater channel from the environment kickstart runs would get."""
+    env = _env(installer_env)
+    counted = strict is True
+    if env is None:
+        return _channel(True, None, None, None, False, counted,
+                        ['unknown: the environment installer runs get is unknown'])
+    dt, dnt = env['DISABLE_TELEMETRY'], env['DO_NOT_TRACK']
+    if dt:
+        name, value = 'DISABLE_TELEMETRY', dt
+    elif dnt:
+        name, value = 'DO_NOT_TRACK', dnt
+    else:
+        name, value = None, None
+    reasons = []
+    if name is None:
+        enabled = True
+        reasons.append('on: DISABLE_TELEMETRY and DO_NOT_TRACK are unset or empty for installer '
+                       'runs (kickstart.sh sends events unless the value is 1)')
+    elif _SHELL_ONE_BOTH.match(value):
+        enabled = False
+        reasons.append('off: %s=%s for installer runs (kickstart.sh: -eq 1)' % (name, _show(value)))
+    elif _SHELL_ONE_DASH.match(value):
+        enabled = None
+        reasons.append('unknown: %s=%s equals 1 for dash but not for bash (kickstart.sh: -eq 1); '
+                       'use exactly 1' % (name, _show(value)))
+    else:
+        enabled = True
+        reasons.append('on: %s=%s for installer runs; kickstart.sh skips events only when it is '
+                       'numerically 1 (-eq 1); use 1' % (name, _show(value)))
+    if name == 'DISABLE_TELEMETRY' and dnt:
+        reasons.append('note: kickstart.sh reads DO_NOT_TRACK=%s only when DISABLE_TELEMETRY is '
+                       'empty, so it is ignored here' % _show(dnt))
+    if not counted:
+        reasons.append('note: not counted toward opted_out (strict is off); always counted '
+                       'toward opted_in')
+    return _channel(True, enabled, enabled, None, False, counted, reasons)
+
+
+def _dedup(lines):
+    seen = set()
+    out = []
+    for line in lines:
+        if line not in seen:
+            seen.add(line)
+            out.append(line)
+    return out
+
+
+def _channels_for_version(v, f):
+    analytics, flag_now = _daemon_analytics(v, f)
+    out = {'daemon_analytics': analytics}
+    if v < V_NO_STATISTICS_SCRIPT:
+        out['statistics_script'] = _statistics_script(v, f, flag_now)
+    else:
+        out['statistics_script'] = _channel(False, None, None, None, False, False, [
+            'not applicable: %s no longer runs anonymous-statistics.sh (removed by "Stop '
+            'submitting analytics", #20654, first in v2.6.0)' % _vstr(v)])
+    if v >= V_CRASH_REPORTS:
+        out['crash_reports'] = _crash_reports(f, analytics['configured'])
+    else:
+        out['crash_reports'] = _channel(False, None, None, None, False, False, [
+            'not applicable: %s has no [global] crash reports (agent-events reports start '
+            'in v2.3.0)' % _vstr(v)])
+    return out
+
+
+def _merge_unknown(name, readings):
+    """Merge one channel's verdicts under several version rules (version unknown)."""
+    readings = [(v, ch) for v, ch in readings if ch['applies']]
+    first = readings[0][1]
+    merged = _channel(True, counted=first['counted'])
+    for key in ('enabled', 'configured', 'running'):
+        values = set(ch[key] for _, ch in readings)
+        merged[key] = values.pop() if len(values) == 1 else None
+    merged['drift'] = any(ch['drift'] for _, ch in readings)
+    if all(ch['enabled'] == first['enabled'] for _, ch in readings):
+        merged['reasons'] = ['note: version unknown; every version rule agrees'] + first['reasons']
+    else:
+        merged['reasons'] = ['unknown: version unknown and the version rules disagree (%s)' % ', '.join(
+            'from %s: %s' % (_vstr(v), _word(ch['enabled'])) for v, ch in readings)]
+        for v, ch in readings:
+            merged['reasons'].extend('if %s: %s' % (_vstr(v), r) for r in ch['reasons'])
+    return merged
+
+
+# ---------------------------------------------------------------------------------
+# public API
+
+def decide_install_telemetry(version, optout_file_exists, service_env, daemon_env, daemon_running,
+                             live_analytics, crash_reports_setting, claimed, installer_env,
+                             strict=False, optout_file_mtime=None, daemon_started_at=None,
+                             netdata_conf_mtime=None, config_dir='', config_dir_mtime=None):
+    """Decide every telemetry channel of one Netdata install.
+
+    :param version: ``(major, minor, patch)`` (or a string such as ``1.37.1``); None when
+        unknown: every channel then applies and a channel is on or off only when every
+        version rule agrees, else unknown (None).
+    :param optout_file_exists: whether ``<config_dir>/.opt-out-from-anonymous-statistics``
+        exists (None: unknown).
+    :param service_env: ``{'DO_NOT_TRACK': str|None, 'DISABLE_TELEMETRY': str|None}`` the
+        service would start the daemon with; None = unset, '' = set empty (different).
+        None for the whole mapping: unknown.
+    :param daemon_env: the same for the running daemon; None when none runs or its
+        environment cannot be read.
+    :param daemon_running: whether a daemon of this install runs.
+    :param live_analytics: the running daemon's own ``anonymous_statistics`` from
+        ``/api/v1/registry?action=hello`` (asked without ``DNT: 1``), or None.
+    :param crash_reports_setting: raw ``[global] crash reports`` value, None when unset.
+    :param claimed: whether the node is claimed to Netdata Cloud (None: unknown).
+    :param installer_env: the environment installer/updater runs get (same shape).
+    :param strict: count the installer channel toward ``opted_out``.
+    :param optout_file_mtime, daemon_started_at, netdata_conf_mtime, config_dir_mtime:
+        epoch seconds, or None when unknown. They tell whether the opt-out file existed
+        when the running daemon started (the config dir's mtime covers a removed file).
+    :param config_dir: the install's config dir, used in reasons.
+    :returns: ``{opted_out, opted_in, drift, reasons, channels}``; ``channels`` maps each
+        of :data:`CHANNELS` to ``{applies, enabled, configured, running, drift, counted,
+        reasons}`` (``daemon_analytics`` adds ``live``). ``enabled`` is what counts now:
+        the live answer where known, else the running daemon's state, else (no daemon)
+        the configured one. ``opted_out``: every applicable counted channel is off.
+        ``opted_in``: every applicable channel is on. Unknown is neither.
+    """
+    f = _Facts(optout_file_exists=optout_file_exists, service_env=service_env,
+               daemon_env=daemon_env, daemon_running=daemon_running,
+               live_analytics=live_analytics, crash_reports_setting=crash_reports_setting,
+               claimed=claimed, installer_env=installer_env, strict=strict,
+               optout_file_mtime=optout_file_mtime, daemon_started_at=daemon_started_at,
+               netdata_conf_mtime=netdata_conf_mtime, config_dir=config_dir,
+               config_dir_mtime=config_dir_mtime)
+    v = parse_version(version)
+    if v is not None:
+        channels = _channels_for_version(v, f)
+    else:
+        per_version = [(rv, _channels_for_version(rv, f)) for rv in _REPRESENTATIVE_VERSIONS]
+        channels = {}
+        for name in ('statistics_script', 'daemon_analytics', 'crash_reports'):
+            channels[name] = _merge_unknown(name, [(rv, chs[name]) for rv, chs in per_version])
+    channels['daemon_analytics']['live'] = f.live
+    channels['installer'] = decide_installer_channel(installer_env, strict)
+    channels = dict((name, channels[name]) for name in CHANNELS)
+
+    applicable = [channels[n] for n in CHANNELS if channels[n]['applies']]
+    counted = [c for c in applicable if c['counted']]
+    opted_out = bool(counted) and all(c['enabled'] is False for c in counted)
+    opted_in = all(c['enabled'] is True for c in applicable)
+    drift = any(c['drift'] for c in applicable)
+    reasons = []
+    for name in CHANNELS:
+        reasons.extend('%s: %s' % (name, line) for line in channels[name]['reasons'])
+    return {
+        'opted_out': opted_out,
+        'opted_in': opted_in,
+        'drift': drift,
+        'reasons': reasons,
+        'channels': channels,
+    }
+
+
+def decide_host_telemetry(install_verdicts, installer_verdict_or_env=None, strict=False):
+    """Combine the verdicts of every install of a host.
+
+    :param install_verdicts: a list whose items are ``(config_dir, verdict)`` pairs, or
+        install dicts as in the facts (``{'config_dir': ..., 'telemetry': verdict}``), or
+        bare verdicts. A verdict is what :func:`decide_install_telemetry` returns.
+    :param installer_verdict_or_env: the installer channel (a dict with ``enabled``) or
+        the installer environment (``DO_NOT_TRACK``/``DISABLE_TELEMETRY`` mapping); used
+        when there is no install, and under ``strict``.
+    :returns: ``{state, opted_out, opted_in, drift, reasons}``; ``state`` is ``absent``
+        (no install), ``opted_out``, ``opted_in`` or ``partial``. Reasons carry
+        ``[<config_dir>] `` prefixes.
+    """
+    if isinstance(installer_verdict_or_env, dict) and 'enabled' in installer_verdict_or_env:
+        installer = installer_verdict_or_env
+    else:
+        installer = decide_installer_channel(installer_verdict_or_env, strict)
+    strict = strict is True
+
+    items = []
+    for item in install_verdicts or []:
+        config_dir, verdict = '', None
+        if isinstance(item, (tuple, list)) and len(item) == 2:
+            config_dir, verdict = item
+        elif isinstance(item, dict) and isinstance(item.get('telemetry'), dict):
+            config_dir, verdict = item.get('config_dir') or '', item['telemetry']
+        elif isinstance(item, dict):
+            config_dir, verdict = item.get('config_dir') or '', item
+        if not isinstance(verdict, dict):
+            verdict = {'opted_out': False, 'opted_in': False, 'drift': False,
+                       'reasons': ['no verdict for this install']}
+        items.append((str(config_dir or ''), verdict))
+
+    reasons = []
+    if not items:
+        installer_off = installer.get('enabled') is False
+        opted_out = (not strict) or installer_off
+        reasons.append('no Netdata install found')
+        reasons.extend('installer: %s' % r for r in installer.get('reasons') or [])
+        return {'state': 'absent', 'opted_out': opted_out, 'opted_in': False,
+                'drift': False, 'reasons': reasons}
+
+    opted_out = all(v.get('opted_out') is True for _, v in items)
+    if strict and installer.get('enabled') is not False:
+        opted_out = False
+    opted_in = all(v.get('opted_in') is True for _, v in items) and installer.get('enabled') is True
+    drift = any(v.get('drift') is True for _, v in items)
+    for config_dir, verdict in items:
+        reasons.extend('[%s] %s' % (config_dir, r) for r in verdict.get('reasons') or [])
+    if opted_out:
+        state = 'opted_out'
+    elif opted_in:
+        state = 'opted_in'
+    else:
+        state = 'partial'
+    return {'state': state, 'opted_out': opted_out, 'opted_in': opted_in,
+            'drift': drift, 'reasons': reasons}

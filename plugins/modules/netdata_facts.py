@@ -1,0 +1,377 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netdata_fleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: netdata_facts
+short_description: Netdata installs, per-channel telemetry state and the environment facts Netdata reports
+version_added: "0.1.0"
+description:
+  - Sets C(ansible_facts.netdata) on the target.
+  - C(system_info) holds the environment facts that Netdata's own C(system-info.sh) reports,
+    keyed as that script names them (lowercased, without the C(NETDATA_) prefix), with the
+    same C(unknown)/C(none) conventions, container-versus-host split and os-release then
+    lsb-release fallbacks. Numbers are integers.
+  - C(installs) lists every Netdata installation found (native C(/etc/netdata), static
+    C(/opt/netdata/etc/netdata), C(/usr/local/etc/netdata), or the I(config_dir) given),
+    with its version, install type, machine GUID, claimed state, daemon and service
+    environment, and a verdict for each telemetry channel.
+  - A Netdata agent has several telemetry channels and which of them a host honours depends
+    on its version. The statistics script (up to v2.5) honours the opt-out file and a
+    non-empty C(DO_NOT_TRACK) or C(DISABLE_TELEMETRY); the daemon's analytics flag honours
+    only the file before v2.3 and the file or C(DISABLE_TELEMETRY) from v2.3; crash reports
+    (from v2.3) stop only with C(crash reports = off) in C(netdata.conf). An install is
+    opted out only when every channel that applies to its version is off.
+  - Where an install's daemon runs, its own C(registry?action=hello) answer (the live
+    analytics flag) decides that channel, and any disagreement with the configuration is
+    reported as drift.
+  - A host without Netdata is reported as such (C(installed=false)), not as an error.
+  - Runs on the target with the Python standard library only.
+author:
+  - netdata_fleet maintainers
+options:
+  gather_subset:
+    description:
+      - Which facts to gather. C(telemetry) gathers installs and their telemetry state
+        (cheap); C(system) gathers C(system_info); C(all) gathers both.
+      - A subset prefixed with C(!) is left out, for example C(!system).
+    type: list
+    elements: str
+    default: [all]
+  config_dir:
+    description:
+      - Extra Netdata config directories to inspect besides the well-known locations,
+        for installs under a custom prefix. The prefix is the path before C(/etc/netdata).
+    type: list
+    elements: path
+    default: []
+  strict:
+    description:
+      - Count the installer channel (whether kickstart and C(netdata-updater) runs would
+        send events, judged from C(/etc/environment) and C(/etc/profile.d)) toward
+        C(opted_out). It is always reported, and always counts toward C(opted_in).
+    type: bool
+    default: false
+  live_query:
+    description:
+      - Ask each running daemon for its analytics flag over its web API
+        (C(/api/v1/registry?action=hello)) on the address and port of its C(netdata.conf).
+    type: bool
+    default: true
+  live_timeout:
+    description: Seconds to wait for a daemon's answer to the live query.
+    type: float
+    default: 1.0
+  cloud_detection:
+    description:
+      - Probe the cloud metadata service for C(instance_cloud_*), as C(system-info.sh) does.
+        Off by default, so the module never touches the network unless asked.
+    type: bool
+    default: false
+  cloud_metadata_url:
+    description: Base URL of the cloud metadata service probed when I(cloud_detection=true).
+    type: str
+    default: http://169.254.169.254
+  cloud_timeout:
+    description: Seconds to wait for each cloud metadata request.
+    type: float
+    default: 1.0
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; it runs the same in check mode.
+  diff_mode:
+    support: none
+  facts:
+    support: full
+notes:
+  - The agent's environment is the running daemon's (C(/proc/PID/environ)) when it runs,
+    else what its systemd service would start it with (unit plus drop-ins,
+    C(Environment=) and C(EnvironmentFile=), later assignments winning).
+  - Values of C(DO_NOT_TRACK) and C(DISABLE_TELEMETRY) are reported as found; C(null)
+    means unset, which differs from an empty value.
+seealso:
+  - name: Netdata anonymous statistics
+    description: What Netdata collects and how to opt out.
+    link: https://learn.netdata.cloud/docs/netdata-agent/configuration/anonymous-telemetry-events
+"""
+
+EXAMPLES = r"""
+- name: Gather Netdata telemetry state and environment facts
+  netdata_fleet.telemetry.netdata_facts:
+
+- name: Only the (cheap) telemetry state
+  netdata_fleet.telemetry.netdata_facts:
+    gather_subset: [telemetry]
+
+- name: Show whether the host is opted out, channel by channel
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts['netdata']['telemetry'] }}"
+
+- name: Inspect an install under a custom prefix, counting installer runs too
+  netdata_fleet.telemetry.netdata_facts:
+    config_dir: [/srv/netdata/etc/netdata]
+    strict: true
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts set on the host.
+  returned: always
+  type: dict
+  contains:
+    netdata:
+      description: Everything the module found, under one key.
+      returned: always
+      type: dict
+      contains:
+        gather_subset:
+          description: The subsets actually gathered.
+          returned: always
+          type: list
+          elements: str
+          sample: [system, telemetry]
+        installed:
+          description: Whether at least one Netdata install was found.
+          returned: when the telemetry subset is gathered
+          type: bool
+        installs:
+          description: One entry per Netdata install found, in discovery order.
+          returned: when the telemetry subset is gathered
+          type: list
+          elements: dict
+          contains:
+            config_dir:
+              description: The install's config dir.
+              type: str
+              sample: /etc/netdata
+            prefix:
+              description: The install prefix (C(/) for native, C(/opt/netdata) for static).
+              type: str
+            kind:
+              description: C(native), C(static) or C(custom).
+              type: str
+            lib_dir:
+              description: The install's state dir (holds the registry and C(cloud.d)).
+              type: str
+              sample: /var/lib/netdata
+            binary:
+              description: Path of the install's C(netdata) binary, or null when missing.
+              type: str
+            version:
+              description: The version as C(X.Y.Z) from C(netdata -v), or null when unreadable.
+              type: str
+              sample: 1.37.1
+            version_string:
+              description: What C(netdata -v) printed, or null.
+              type: str
+              sample: netdata v1.37.1
+            install_type:
+              description: C(INSTALL_TYPE) from the installer's C(.install-type) file, or null.
+              type: str
+              sample: kickstart-static
+            machine_guid:
+              description: The machine GUID from C(registry/netdata.public.unique.id), or null
+                when missing or not a UUID.
+              type: str
+            claimed:
+              description: Whether the node is claimed to Netdata Cloud (C(cloud.d/claimed_id)
+                or C(claimed_id) in C(cloud.d/cloud.conf)).
+              type: bool
+            optout_file:
+              description: The opt-out file of this install.
+              type: dict
+              contains:
+                path:
+                  description: Its path.
+                  type: str
+                exists:
+                  description: Whether it exists.
+                  type: bool
+            netdata_conf:
+              description: What matters for telemetry in the install's C(netdata.conf).
+              type: dict
+              contains:
+                path:
+                  description: Its path.
+                  type: str
+                exists:
+                  description: Whether it exists.
+                  type: bool
+                crash_reports:
+                  description: The raw C([global] crash reports) value, or null when unset.
+                  type: str
+                web_address:
+                  description: The address the live query uses.
+                  type: str
+                  sample: 127.0.0.1
+                web_port:
+                  description: The port the live query uses.
+                  type: int
+                  sample: 19999
+            service:
+              description: The environment the install's systemd service would start the daemon with.
+              type: dict
+              contains:
+                unit:
+                  description: Path of the unit file found, or null.
+                  type: str
+                dropins:
+                  description: Drop-in files applied, in order.
+                  type: list
+                  elements: str
+                environment:
+                  description: C(DO_NOT_TRACK) and C(DISABLE_TELEMETRY) as configured (null when unset).
+                  type: dict
+            daemon:
+              description: The install's running daemon, if any.
+              type: dict
+              contains:
+                running:
+                  description: Whether a daemon of this install runs.
+                  type: bool
+                pid:
+                  description: Its pid, or null.
+                  type: int
+                environment:
+                  description: C(DO_NOT_TRACK) and C(DISABLE_TELEMETRY) in its environment (null when unset),
+                    or null when no daemon runs or its environment cannot be read.
+                  type: dict
+            telemetry:
+              description: This install's telemetry verdict.
+              type: dict
+              contains:
+                opted_out:
+                  description: True only when every channel that applies (and counts) is off.
+                  type: bool
+                opted_in:
+                  description: True only when every channel that applies is on.
+                  type: bool
+                drift:
+                  description: True when the running state differs from the configured one
+                    (a restart is needed for the configuration to take effect).
+                  type: bool
+                reasons:
+                  description: Why, one line per finding, each starting with its channel's name.
+                  type: list
+                  elements: str
+                channels:
+                  description: One verdict per channel, keyed C(statistics_script), C(daemon_analytics),
+                    C(crash_reports) and C(installer). Each holds C(applies) (bool), C(enabled)
+                    (bool, or null when unknown), C(configured) (bool or null), C(running) (bool or null),
+                    C(drift) (bool), C(counted) (bool) and C(reasons) (list); C(daemon_analytics) adds
+                    C(live) (bool or null, the daemon's own answer).
+                  type: dict
+            errors:
+              description: What could not be read for this install, one line each.
+              type: list
+              elements: str
+        installer:
+          description: The environment installer and updater runs get (C(/etc/environment),
+            C(/etc/profile.d/*)).
+          returned: when the telemetry subset is gathered
+          type: dict
+          contains:
+            environment:
+              description: C(DO_NOT_TRACK) and C(DISABLE_TELEMETRY) (null when unset).
+              type: dict
+            sources:
+              description: Files that set them.
+              type: list
+              elements: str
+        telemetry:
+          description: The host's verdict, over every install.
+          returned: when the telemetry subset is gathered
+          type: dict
+          contains:
+            state:
+              description: C(absent) (no Netdata), C(opted_out), C(opted_in) or C(partial).
+              type: str
+            opted_out:
+              description: True when every install is opted out (and for a host without Netdata,
+                unless I(strict) and the installer channel is on).
+              type: bool
+            opted_in:
+              description: True only when every install is opted in. False for a host without Netdata.
+              type: bool
+            drift:
+              description: True when any install drifts.
+              type: bool
+            reasons:
+              description: Every install's reasons, each prefixed with its config dir.
+              type: list
+              elements: str
+        system_info:
+          description:
+            - The environment facts C(system-info.sh) reports, keyed as it names them,
+              lowercased and without C(NETDATA_). Counts, frequency (Hz), RAM and disk
+              size (bytes) are integers, or C(unknown).
+          returned: when the system subset is gathered
+          type: dict
+          sample:
+            system_kernel_name: Linux
+            system_architecture: x86_64
+            system_virtualization: kvm
+            system_container: none
+            host_os_name: Debian GNU/Linux
+            host_os_id: debian
+            container_os_name: none
+            system_cpu_freq: 2445000000
+            system_total_ram: 25276063744
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.facts_gather import (
+    GatherSubsetError, config_dir_problems, gather_netdata_facts, resolve_gather_subset)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            gather_subset=dict(type='list', elements='str', default=['all']),
+            config_dir=dict(type='list', elements='path', default=[]),
+            strict=dict(type='bool', default=False),
+            live_query=dict(type='bool', default=True),
+            live_timeout=dict(type='float', default=1.0),
+            cloud_detection=dict(type='bool', default=False),
+            cloud_metadata_url=dict(type='str', default='http://169.254.169.254'),
+            cloud_timeout=dict(type='float', default=1.0),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        subsets = resolve_gather_subset(params['gather_subset'])
+    except GatherSubsetError as exc:
+        module.fail_json(msg=str(exc))
+    for name in ('live_timeout', 'cloud_timeout'):
+        if not 0 < params[name] <= 60:
+            module.fail_json(msg='%s must be more than 0 and at most 60 seconds, got %s' % (name, params[name]))
+    if params['cloud_detection'] and not params['cloud_metadata_url'].startswith(('http://', 'https://')):
+        module.fail_json(msg='cloud_metadata_url must be an http:// or https:// URL, got %r'
+                         % params['cloud_metadata_url'])
+    problems = config_dir_problems(params['config_dir'])
+    if problems:
+        module.fail_json(msg='; '.join(problems))
+
+    facts = gather_netdata_facts(
+        subsets,
+        config_dirs=params['config_dir'],
+        strict=params['strict'],
+        live_query=params['live_query'],
+        live_timeout=params['live_timeout'],
+        cloud_detection=params['cloud_detection'],
+        cloud_metadata_url=params['cloud_metadata_url'],
+        cloud_timeout=params['cloud_timeout'],
+    )
+    module.exit_json(changed=False, ansible_facts={'netdata': facts})
+
+
+if __name__ == '__main__':
+    main()
