@@ -82,6 +82,7 @@ def _install_verdict(install, installer_env, strict):
         optout_file_mtime=evidence.get('optout_file_mtime'),
         daemon_started_at=evidence.get('daemon_started_at'),
         netdata_conf_mtime=evidence.get('netdata_conf_mtime'),
+        config_dir_mtime=evidence.get('config_dir_mtime'),
         config_dir=install.get('config_dir') or '',
     )
 

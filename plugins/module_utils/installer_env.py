@@ -22,7 +22,7 @@ __metaclass__ = type
 import os
 import re
 import shlex
-import stat
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.host_files import host_path as _host, read_host_text
 
 TELEMETRY_VARS = ('DO_NOT_TRACK', 'DISABLE_TELEMETRY')
 ETC_ENVIRONMENT = '/etc/environment'
@@ -198,7 +198,7 @@ def installer_environment(root='/', names=TELEMETRY_VARS):
         'errors': [],
     }
     exported = {}
-    text, err = _read(root, ETC_ENVIRONMENT)
+    text, err = read_host_text(root, ETC_ENVIRONMENT)
     if err:
         result['errors'].append(err)
     if text is not None:
@@ -221,7 +221,7 @@ def installer_environment(root='/', names=TELEMETRY_VARS):
         if not entry.endswith('.sh'):
             continue
         path = PROFILE_D + '/' + entry
-        text, err = _read(root, path)
+        text, err = read_host_text(root, path)
         if err:
             result['errors'].append(err)
             continue
@@ -244,30 +244,3 @@ def installer_environment(root='/', names=TELEMETRY_VARS):
         if name in export_set and name in shell_vars:
             result['environment'][name] = shell_vars[name]
     return result
-
-
-def _host(root, path):
-    if not root or root == '/':
-        return path
-    return os.path.join(root, path.lstrip('/'))
-
-
-def _read(root, path, max_bytes=1024 * 1024):
-    """(text, None), (None, None) when absent, or (None, error)."""
-    host = _host(root, path)
-    try:
-        st = os.stat(host)
-    except OSError as exc:
-        if os.path.lexists(host):
-            return None, '%s: cannot stat: %s' % (path, exc.strerror or exc)
-        return None, None
-    if not stat.S_ISREG(st.st_mode):
-        return None, '%s: not a regular file' % path
-    try:
-        with open(host, 'rb') as handle:
-            data = handle.read(max_bytes)
-    except (OSError, IOError) as exc:
-        return None, '%s: cannot read: %s' % (path, exc.strerror or exc)
-    if b'\0' in data:
-        return None, '%s: binary content, not read' % path
-    return data.decode('utf-8', 'replace'), None

@@ -38,6 +38,7 @@ import re
 import shlex
 import stat
 import subprocess
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.host_files import host_path as _host, read_host_text
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.netdata_version import (
     format_version, parse_version)
@@ -125,12 +126,6 @@ def kind_for_prefix(prefix):
 
 # ---------------------------------------------------------------- helpers
 
-def _host(root, path):
-    if not root or root == '/':
-        return path
-    return os.path.join(root, path.lstrip('/'))
-
-
 def _join(prefix, path):
     return os.path.normpath('/' + prefix.strip('/') + '/' + path.lstrip('/')) if prefix != '/' else path
 
@@ -140,27 +135,6 @@ def _stat(root, path):
         return os.stat(_host(root, path))
     except OSError:
         return None
-
-
-def _read_small(root, path, max_bytes=64 * 1024):
-    """(text, None), (None, None) when missing, (None, error) when unreadable or odd."""
-    host = _host(root, path)
-    try:
-        st = os.stat(host)
-    except OSError as exc:
-        if os.path.lexists(host):
-            return None, '%s: cannot stat: %s' % (path, exc.strerror or exc)
-        return None, None
-    if not stat.S_ISREG(st.st_mode):
-        return None, '%s: not a regular file' % path
-    try:
-        with open(host, 'rb') as handle:
-            data = handle.read(max_bytes)
-    except (OSError, IOError) as exc:
-        return None, '%s: cannot read: %s' % (path, exc.strerror or exc)
-    if b'\0' in data:
-        return None, '%s: binary content' % path
-    return data.decode('utf-8', 'replace'), None
 
 
 def default_run_command(argv, timeout=VERSION_TIMEOUT):
@@ -273,7 +247,7 @@ def _broken_install(config_dir, prefix, kind, error):
         'service': {'unit': None, 'dropins': [], 'environment': dict((n, None) for n in TELEMETRY_VARS)},
         'daemon': {'running': False, 'pid': None, 'environment': None},
         'errors': [error],
-        'evidence': {'optout_file_mtime': None, 'netdata_conf_mtime': None, 'daemon_started_at': None,
+        'evidence': {'optout_file_mtime': None, 'config_dir_mtime': None, 'netdata_conf_mtime': None, 'daemon_started_at': None,
                      'daemon_exe': None, 'live': None, 'service_masked': False, 'service_exec_start': None,
                      'service_starts_this_install': None, 'service_errors': [], 'claimed_via': None,
                      'web_enabled': True},
@@ -290,6 +264,10 @@ def _describe_install(root, config_dir, prefix, kind, binary, libs, user_given, 
 
     host_dir = _host(root, config_dir)
     dir_ok = os.path.isdir(host_dir)
+    # Creating or removing the opt-out file changes the dir's mtime: with the daemon's
+    # start time it tells whether the file was there when a v1 daemon decided.
+    dir_st = _stat(root, config_dir) if dir_ok else None
+    evidence['config_dir_mtime'] = dir_st.st_mtime if dir_st is not None else None
     if os.path.lexists(host_dir) and not dir_ok:
         errors.append('config dir %s exists but is not a directory' % config_dir)
     elif not os.path.lexists(host_dir):
@@ -324,7 +302,7 @@ def _describe_install(root, config_dir, prefix, kind, binary, libs, user_given, 
 
     # .install-type
     if dir_ok:
-        text, err = _read_small(root, config_dir + '/.install-type')
+        text, err = read_host_text(root, config_dir + '/.install-type')
         if err:
             errors.append(err)
         install['install_type'] = parse_install_type(text) if text is not None else None
@@ -336,7 +314,7 @@ def _describe_install(root, config_dir, prefix, kind, binary, libs, user_given, 
     # machine GUID and claimed state
     if lib_dir is not None:
         guid_path = lib_dir + '/registry/netdata.public.unique.id'
-        text, err = _read_small(root, guid_path)
+        text, err = read_host_text(root, guid_path)
         if err:
             errors.append(err)
         elif text is not None:
@@ -399,7 +377,7 @@ def _fill_version(install, binary, run_command, errors):
 
 def _fill_claimed(install, root, lib_dir, errors):
     claimed_path = lib_dir + '/cloud.d/claimed_id'
-    text, err = _read_small(root, claimed_path)
+    text, err = read_host_text(root, claimed_path)
     if err:
         errors.append(err)
     if text is not None and text.strip():
@@ -407,7 +385,7 @@ def _fill_claimed(install, root, lib_dir, errors):
         install['evidence']['claimed_via'] = claimed_path
         return
     conf_path = lib_dir + '/cloud.d/cloud.conf'
-    text, err = _read_small(root, conf_path)
+    text, err = read_host_text(root, conf_path)
     if err:
         errors.append(err)
     if text is not None and claimed_id_from_cloud_conf(text):

@@ -37,6 +37,7 @@ _BIND_KEYS = (('web', 'bind to'), ('global', 'bind socket to IP'), ('global', 'b
 _PORT_KEYS = (('web', 'default port'), ('global', 'port'), ('global', 'default port'))
 _LIB_KEYS = (('directories', 'lib'), ('global', 'lib directory'))
 # Wildcard binds: ask over loopback instead.
+_C_SPACE = ' \t\n\r\v\f'
 _ANY_V4 = ('', '*', 'any', 'all', '0.0.0.0', 'localhost')
 _ANY_V6 = ('::', '[::]', '::0')
 
@@ -47,8 +48,10 @@ def parse_netdata_ini(text):
     """Netdata ini text -> ``{section: {name: value}}`` (see the module doc for the rules)."""
     sections = {}
     current = None
-    for raw in (text or '').splitlines():
-        line = raw.strip()
+    # Netdata's appconfig splits on \n only and trims C isspace(); str.splitlines() and
+    # str.strip() would also split/trim \x1c-\x1e and \x85 and disagree with it.
+    for raw in (text or '').split('\n'):
+        line = raw.strip(_C_SPACE)
         if not line or line.startswith('#'):
             continue
         if line.startswith('[') and line.endswith(']') and len(line) >= 2:
@@ -57,10 +60,10 @@ def parse_netdata_ini(text):
         if current is None or '=' not in line:
             continue
         name, value = line.split('=', 1)
-        name = name.strip()
+        name = name.strip(_C_SPACE)
         if not name or name.startswith('#'):
             continue
-        current[name] = value.strip()
+        current[name] = value.strip(_C_SPACE)
     return sections
 
 

@@ -19,6 +19,7 @@ __metaclass__ = type
 
 import os
 import stat
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.host_files import host_path as _host
 
 TELEMETRY_VARS = ('DO_NOT_TRACK', 'DISABLE_TELEMETRY')
 _DELETED = ' (deleted)'
@@ -244,12 +245,6 @@ def daemon_for_prefix(daemons, prefix):
         if have is not None and os.path.normpath(have) == want:
             return daemon
     return None
-
-
-def _host(root, path):
-    if not root or root == '/':
-        return path
-    return os.path.join(root, path.lstrip('/'))
 
 
 def _readlink(path):

@@ -10,7 +10,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.system_info_common import (
-    COMMAND_MISSING, UNKNOWN, command_output, field_value, first_value, to_int,
+    COMMAND_MISSING, UNKNOWN, command_output, first_value, to_int,
 )
 
 _CPUFREQ = "/sys/devices/system/cpu/cpu0/cpufreq/"

@@ -36,6 +36,7 @@ import glob
 import os
 import re
 import stat
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.host_files import host_path as _host, read_host_text
 
 # systemd's system unit search path (``systemd-analyze unit-paths``) minus generators.
 UNIT_DIRS = (
@@ -529,13 +530,6 @@ def _manager_environment(root, result):
 
 # ---------------------------------------------------------------- file helpers
 
-def _host(root, path):
-    """*path* as seen on the target -> the path to open here (under *root*)."""
-    if not root or root == '/':
-        return path
-    return os.path.join(root, path.lstrip('/'))
-
-
 def _unhost(root, path):
     if not root or root == '/':
         return path
@@ -575,13 +569,7 @@ def _is_masked(root, path):
 
 def read_text(root, path, max_bytes=MAX_FILE_BYTES):
     """``(text, None)`` or ``(None, error)``; refuses FIFOs, dirs and devices (no blocking)."""
-    host = _host(root, path)
-    try:
-        st = os.stat(host)
-        if not stat.S_ISREG(st.st_mode):
-            return None, '%s: not a regular file' % path
-        with open(host, 'rb') as handle:
-            data = handle.read(max_bytes)
-    except (OSError, IOError) as exc:
-        return None, '%s: cannot read: %s' % (path, exc.strerror or exc)
-    return data.decode('utf-8', 'replace'), None
+    text, err = read_host_text(root, path, max_bytes, allow_binary=True)
+    if text is None and err is None:
+        err = '%s: cannot read: No such file or directory' % path
+    return text, err

@@ -392,8 +392,7 @@ def _script_off(f, env, where):
 
 
 def _statistics_script(v, f, daemon_flag_now):
-    src = ('daemon/anonymous-statistics.sh.in v1.37.1' if v < (2, 0, 0)
-           else 'src/daemon/anonymous-statistics.sh.in v2.5.0')
+    src = 'anonymous-statistics.sh.in, the same test from v1.37.1 to v2.5.0'
     reasons = []
     off_cfg, why_cfg = _script_off(f, f.service_env, 'service')
     configured = _not(off_cfg)
@@ -401,6 +400,8 @@ def _statistics_script(v, f, daemon_flag_now):
     if f.running:
         if daemon_flag_now is False:
             running = False
+            if f.file is True:
+                reasons.append('off: opt-out file %s exists (read on every run)' % f.file_path)
             reasons.append('off in the running daemon: its analytics flag is off, so it does not '
                            'spawn the script until it restarts')
         else:
@@ -565,6 +566,29 @@ def _merge_unknown(name, readings):
     return merged
 
 
+def opt_out_signals(f):
+    """Every opt-out signal present, as ``(channel, description)``, whether or not the
+    installed version reads it. Any of them (or an unknown one) blocks ``opted_in``:
+    statistics senders require opted_in, so a signal must never be overlooked."""
+    found = []
+    if f.file is not False:
+        found.append(('statistics_script', 'the opt-out file' if f.file else
+                      'an unknown opt-out file state'))
+    for env, where in ((f.service_env, 'service'), (f.daemon_env, "running daemon's")):
+        for name in ('DISABLE_TELEMETRY', 'DO_NOT_TRACK'):
+            if env and _nonempty(env, name):
+                found.append(('statistics_script', '%s=%s in the %s environment'
+                              % (name, _show(env[name]), where)))
+    value = f.crash_raw.strip(_C_SPACE) if f.crash_raw is not None else ''
+    if value and value not in ('all', 'crashes'):
+        found.append(('crash_reports', '[global] crash reports = %s' % value))
+    for name in ('DISABLE_TELEMETRY', 'DO_NOT_TRACK'):
+        if f.installer_env and _nonempty(f.installer_env, name):
+            found.append(('installer', '%s=%s for installer runs'
+                          % (name, _show(f.installer_env[name]))))
+    return found
+
+
 # ---------------------------------------------------------------------------------
 # public API
 
@@ -624,11 +648,15 @@ def decide_install_telemetry(version, optout_file_exists, service_env, daemon_en
     applicable = [channels[n] for n in CHANNELS if channels[n]['applies']]
     counted = [c for c in applicable if c['counted']]
     opted_out = bool(counted) and all(c['enabled'] is False for c in counted)
-    opted_in = all(c['enabled'] is True for c in applicable)
+    signals = opt_out_signals(f)
+    opted_in = all(c['enabled'] is True for c in applicable) and not signals
     drift = any(c['drift'] for c in applicable)
     reasons = []
     for name in CHANNELS:
         reasons.extend('%s: %s' % (name, line) for line in channels[name]['reasons'])
+    if signals and all(c['enabled'] is True for c in applicable):
+        reasons.extend('%s: not opted in: %s is an opt-out signal; it blocks opted_in even though '
+                       '%s does not read it' % (name, what, _vstr(v)) for name, what in signals)
     return {
         'opted_out': opted_out,
         'opted_in': opted_in,
