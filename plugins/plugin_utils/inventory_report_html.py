@@ -1,0 +1,231 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netdata_fleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The inventory report: one self-contained HTML page (inline CSS, SVG and a small sort
+script; a Content-Security-Policy that allows nothing else).
+
+Rendered with a plain jinja2 environment with autoescape on (not Ansible's templar: the
+page's data is host-supplied and must never be treated as a template), from view data
+built here, so the template only places values.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import datetime
+import hashlib
+import os
+
+from html import escape as html_escape
+
+from markupsafe import Markup
+
+from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_records import (
+    CHANNELS, CHANNEL_LABELS, CHANNEL_STATES, STATUSES, STATUS_LABELS, summarize,
+)
+from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils import inventory_report_svg as svg
+
+TEMPLATE_NAME = 'inventory_report.html.j2'
+
+STATUS_COLOURS = {
+    'opted_out': '#2f9e5d',
+    'opted_in': '#d64545',
+    'partial': '#f08c1a',
+    'drifting': '#8a56c7',
+    'absent': '#9aa5b1',
+    'unreachable': '#3e4852',
+    'failed': '#a0522d',
+}
+CHANNEL_COLOURS = {'off': '#2f9e5d', 'on': '#d64545', 'unknown': '#f0b429', 'n/a': '#d3d9df'}
+CHANNEL_CSS = {'off': 'off', 'on': 'on', 'unknown': 'unknown', 'n/a': 'na'}
+
+COLUMNS = (
+    ('host', False), ('status', False), ('drift', False),
+    ('stats script', False), ('daemon analytics', False), ('crash reports', False),
+    ('installer', False), ('netdata', False), ('install', False), ('os', False),
+    ('virtualization', False), ('container', False), ('kernel', False), ('arch', False),
+    ('cpus', True), ('ram', True), ('notes', False),
+)
+
+# Sorts by the status column in headline order, not alphabetically.
+_STATUS_RANK = dict((s, i) for i, s in enumerate(STATUSES))
+
+SORT_SCRIPT = (
+    "(function(){var t=document.getElementById('hosts');if(!t)return;"
+    "var hs=t.tHead.rows[0].cells,col=new Intl.Collator(undefined,{numeric:true,sensitivity:'base'});"
+    "function key(c,n){var v=c.getAttribute('data-v');if(v===null)v=c.textContent;"
+    "if(n){var f=parseFloat(v);return isNaN(f)?-Infinity:f;}return v;}"
+    "function sortBy(i,th){var n=th.getAttribute('data-type')==='num'||"
+    "t.tBodies[0].rows.length&&t.tBodies[0].rows[0].cells[i].hasAttribute('data-v');"
+    "var d=th.getAttribute('aria-sort')==='ascending'?-1:1;"
+    "for(var j=0;j<hs.length;j++)hs[j].removeAttribute('aria-sort');"
+    "th.setAttribute('aria-sort',d===1?'ascending':'descending');"
+    "var b=t.tBodies[0],rs=Array.prototype.slice.call(b.rows).map(function(r,x){return [key(r.cells[i],n),x,r];});"
+    "rs.sort(function(a,c){var r=n?(a[0]<c[0]?-1:a[0]>c[0]?1:0):col.compare(a[0],c[0]);return r?r*d:a[1]-c[1];});"
+    "var f=document.createDocumentFragment();rs.forEach(function(r){f.appendChild(r[2]);});b.appendChild(f);}"
+    "for(var i=0;i<hs.length;i++){(function(i){hs[i].addEventListener('click',function(){sortBy(i,this);});})(i);}"
+    "})();"
+)
+SCRIPT_HASH = 'sha256-' + base64.b64encode(hashlib.sha256(SORT_SCRIPT.encode('utf-8')).digest()).decode('ascii')
+
+_TEMPLATE = None
+
+
+def _template():
+    # Compiled once per process: compiling costs more than rendering a small fleet.
+    global _TEMPLATE
+    if _TEMPLATE is None:
+        from jinja2 import Environment, FileSystemLoader, StrictUndefined
+        env = Environment(loader=FileSystemLoader(os.path.dirname(os.path.abspath(__file__))),
+                          autoescape=True, undefined=StrictUndefined, trim_blocks=True,
+                          lstrip_blocks=True)
+        _TEMPLATE = env.get_template(TEMPLATE_NAME)
+    return _TEMPLATE
+
+
+def human_bytes(value):
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        return ''
+    for unit in ('B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'):
+        if value < 1024 or unit == 'PiB':
+            return ('%d %s' % (value, unit)) if unit == 'B' else ('%.1f %s' % (value, unit))
+        value /= 1024.0
+    return ''
+
+
+def _number_or_blank(value):
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else ''
+
+
+def _distinct(values):
+    seen = []
+    for value in values:
+        if value not in seen:
+            seen.append(value)
+    return seen
+
+
+def host_row(record):
+    """What the host table shows for one record (plain values; host_rows_html escapes them)."""
+    gathered = record.get('netdata') is not None
+    installs = record.get('installs') or []
+    system = record.get('system') or {}
+    status = record.get('status') or 'failed'
+    channels = []
+    for name in CHANNELS:
+        state = (record.get('channels') or {}).get(name, 'n/a') if gathered else None
+        channels.append({'css': CHANNEL_CSS.get(state, 'na'), 'text': state or '\u2013'})
+    reasons = record.get('reasons') or []
+    note = record.get('error') or ''
+    note_full = note or '\n'.join(reasons)
+    if not note and reasons:
+        note = '%d reason%s (hover)' % (len(reasons), '' if len(reasons) == 1 else 's')
+    cpus = _number_or_blank(system.get('cpu_count')) if gathered else ''
+    ram = _number_or_blank(system.get('ram')) if gathered else ''
+    return {
+        'hostname': record.get('hostname'),
+        'status': status if status in STATUS_COLOURS else 'failed',
+        'status_label': STATUS_LABELS.get(status, status),
+        'status_rank': _STATUS_RANK.get(status, len(STATUSES)),
+        'drift': ('yes' if record.get('drift') else 'no') if gathered and installs else '',
+        'channels': channels,
+        'versions': ', '.join(_distinct(i.get('version') or 'unknown' for i in installs)),
+        'kinds': ', '.join(_distinct(i.get('kind') or 'unknown' for i in installs)),
+        'os': system.get('os_label', '') if gathered else '',
+        'virtualization': system.get('virtualization', '') if gathered else '',
+        'container': system.get('container', '') if gathered else '',
+        'kernel': system.get('kernel', '') if gathered else '',
+        'architecture': system.get('architecture', '') if gathered else '',
+        'cpus': cpus, 'cpus_v': cpus if cpus != '' else -1,
+        'ram': human_bytes(ram), 'ram_v': ram if ram != '' else -1,
+        'note': note, 'note_full': note_full,
+    }
+
+
+_ROW = (u'<tr data-status="{status}"><td>{hostname}</td><td data-v="{status_rank}">'
+        u'<span class="badge st-{status}">{status_label}</span></td><td>{drift}</td>{channels}'
+        u'<td>{versions}</td><td>{kinds}</td><td>{os}</td><td>{virtualization}</td>'
+        u'<td>{container}</td><td>{kernel}</td><td>{architecture}</td>'
+        u'<td data-v="{cpus_v}">{cpus}</td><td data-v="{ram_v}">{ram}</td>'
+        u'<td class="note" title="{note_full}">{note}</td></tr>\n')
+_CHANNEL_CELL = u'<td><span class="ch ch-{css}">{text}</span></td>'
+
+
+def _esc(value):
+    # html.escape with quote=True: & < > " ' (safe in text and in quoted attributes).
+    return html_escape(value if type(value) is str else str(value), True)
+
+
+def host_rows_html(rows):
+    """The host table's body. Built here rather than in the template because a fleet of
+    10,000 hosts makes jinja2's per-attribute lookups the slowest part of the page; every
+    value still goes through html.escape (text and attribute safe)."""
+    out = []
+    for row in rows:
+        cells = dict((key, _esc(value)) for key, value in row.items() if key != 'channels')
+        cells['channels'] = u''.join(_CHANNEL_CELL.format(css=_esc(c['css']), text=_esc(c['text']))
+                                     for c in row['channels'])
+        out.append(_ROW.format(**cells))
+    return Markup(u''.join(out))
+
+
+def _percent(count, total):
+    if not total:
+        return ''
+    share = 100.0 * count / total
+    return ('%.0f%%' % share) if share >= 1 or share == 0 else '<1%'
+
+
+def render_html(records, summary=None, title='Netdata fleet inventory', generated=None):
+    """The report page as text. ``summary`` is computed from ``records`` when not given."""
+    if summary is None:
+        summary = summarize(records)
+    if generated is None:
+        generated = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
+    total = summary['total']
+    statuses = [{'key': s, 'label': STATUS_LABELS[s], 'colour': STATUS_COLOURS[s],
+                 'count': summary['statuses'].get(s, 0),
+                 'percent': _percent(summary['statuses'].get(s, 0), total)} for s in STATUSES]
+    segments = [(s['label'], s['count'], s['colour']) for s in statuses]
+    channel_rows = []
+    for name in CHANNELS:
+        counts = summary['channels'][name]
+        channel_rows.append({
+            'key': name, 'label': CHANNEL_LABELS[name],
+            # netdata_facts counts the installer toward opted_out only with strict: true.
+            'note': 'informational unless strict' if name == 'installer' else '',
+            'counts': [counts.get(state, 0) for state in CHANNEL_STATES],
+            'bar': svg.stacked_bar([(state, counts.get(state, 0), CHANNEL_COLOURS[state])
+                                    for state in CHANNEL_STATES], height=20,
+                                   aria_label=CHANNEL_LABELS[name]),
+        })
+    reachable_note = '%d hosts with facts' % sum(
+        1 for r in records if r.get('reachable') and r.get('netdata') is not None)
+    charts = [
+        ('versions', 'Netdata versions', '%d installs' % summary['installs'], summary['versions'], '#3b7dd8'),
+        ('os', 'Operating systems', reachable_note, summary['os'], '#0f8b8d'),
+        ('kernel', 'Kernel versions', reachable_note, summary['kernel'], '#5c6bc0'),
+        ('virtualization', 'Virtualization', reachable_note, summary['virtualization'], '#c2572b'),
+        ('container', 'Containers', reachable_note, summary['container'], '#b8860b'),
+        ('install_kinds', 'Install kinds', '%d installs' % summary['installs'], summary['install_kinds'],
+         '#6d4c8d'),
+    ]
+    context = {
+        'title': title,
+        'generated': generated,
+        'summary': summary,
+        'statuses': statuses,
+        'compliance_donut': svg.donut(segments, 'hosts', aria_label='compliance'),
+        'compliance_bar': svg.stacked_bar(segments, width=1000, height=26, aria_label='compliance'),
+        'channel_states': [{'label': state, 'colour': CHANNEL_COLOURS[state]} for state in CHANNEL_STATES],
+        'channel_rows': channel_rows,
+        'charts': [{'key': key, 'title': chart_title, 'note': note,
+                    'svg': svg.bar_chart(items, colour, aria_label=chart_title)}
+                   for key, chart_title, note, items, colour in charts],
+        'columns': [{'label': label, 'num': num} for label, num in COLUMNS],
+        'host_rows': host_rows_html(host_row(r) for r in records),
+        'script': Markup(SORT_SCRIPT),
+        'script_hash': SCRIPT_HASH,
+    }
+    return _template().render(context)

@@ -1,0 +1,92 @@
+"""The inventory CSV: fixed column order, quoting, one row per host."""
+import csv
+import io
+import os
+import random
+import sys
+
+_COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..',
+                                            '.build', 'collections'))
+try:
+    import ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report  # noqa: F401
+except ImportError:
+    sys.path.insert(0, _COLLECTIONS)
+
+from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_csv import (  # noqa: E402
+    COLUMNS, render_csv,
+)
+from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_records import (  # noqa: E402
+    host_record, records_from_results,
+)
+from test_inventory_report_synthetic import synthetic_facts, synthetic_records  # noqa: E402
+
+# The published column order. Changing it breaks users' spreadsheets: append only.
+EXPECTED_COLUMNS = (
+    'hostname', 'address', 'reachable', 'status', 'state', 'opted_out', 'opted_in', 'drift',
+    'statistics_script', 'daemon_analytics', 'crash_reports', 'installer',
+    'install_count', 'netdata_versions', 'install_kinds', 'install_types', 'config_dirs',
+    'machine_guids', 'claimed', 'daemon_running',
+    'os', 'os_version', 'host_os_name', 'host_os_id', 'host_os_version_id',
+    'container_os_name', 'container_os_id', 'container_os_version_id',
+    'virtualization', 'container', 'kernel_name', 'kernel_version', 'architecture',
+    'cpu_vendor', 'cpu_model', 'cpu_count', 'cpu_freq_hz', 'ram_bytes', 'disk_bytes',
+    'cloud_type', 'cloud_instance_type', 'cloud_region',
+    'error', 'reasons',
+)
+
+
+def parse(text):
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_column_order_is_stable():
+    assert COLUMNS == EXPECTED_COLUMNS
+    rows = parse(render_csv(synthetic_records(40)))
+    assert tuple(rows[0]) == EXPECTED_COLUMNS
+    assert len(rows) == 41
+    assert all(len(r) == len(EXPECTED_COLUMNS) for r in rows)
+
+
+def test_empty_fleet_is_just_the_header():
+    assert render_csv([]) == ','.join(EXPECTED_COLUMNS) + '\n'
+
+
+def test_hostile_values_round_trip():
+    rng = random.Random(1)
+    nasty = 'Evil, "Linux"\nsecond line\r\nthird; <script>alert(1)</script>'
+    f = synthetic_facts(rng, 'out', os_entry=(nasty, 'evil', '1,2', '6.1.0'), container='none')
+    f['system_info']['system_cpu_model'] = '=HYPERLINK("http://x.invalid","click")'
+    text = render_csv([host_record('host,with "comma"', f)])
+    rows = parse(text)
+    row = dict(zip(rows[0], rows[1]))
+    assert row['hostname'] == 'host,with "comma"'
+    assert row['host_os_name'] == nasty
+    assert row['os'] == nasty
+    assert row['os_version'] == '1,2'
+    # a cell that a spreadsheet would run as a formula is neutralised
+    assert row['cpu_model'] == '\'=HYPERLINK("http://x.invalid","click")'
+    assert len(rows) == 2  # newlines stayed inside their quoted cell
+
+
+def test_row_values():
+    rng = random.Random(2)
+    records = records_from_results(
+        ['a', 'dead', 'bare'],
+        {'a': {'ansible_facts': {'netdata': synthetic_facts(rng, 'partial', version='2.3.2')}},
+         'dead': {'unreachable': True, 'msg': 'Connection refused'},
+         'bare': {'ansible_facts': {'netdata': synthetic_facts(rng, 'absent')}}},
+        {'a': '127.0.0.5'})
+    rows = [dict(zip(EXPECTED_COLUMNS, r)) for r in parse(render_csv(records))[1:]]
+    a, dead, bare = rows
+    assert (a['hostname'], a['address'], a['reachable'], a['status'], a['state']) == (
+        'a', '127.0.0.5', 'true', 'partial', 'partial')
+    assert (a['opted_out'], a['opted_in'], a['drift']) == ('false', 'false', 'false')
+    assert (a['statistics_script'], a['daemon_analytics'], a['crash_reports'], a['installer']) == (
+        'off', 'on', 'off', 'off')
+    assert a['netdata_versions'] == '2.3.2' and a['install_count'] == '1'
+    assert a['ram_bytes'].isdigit() and a['cpu_count'].isdigit()
+    assert dead['reachable'] == 'false' and dead['status'] == 'unreachable'
+    assert dead['error'] == 'Connection refused'
+    assert dead['statistics_script'] == '' and dead['os'] == ''
+    assert bare['status'] == 'absent' and bare['install_count'] == '0'
+    assert bare['statistics_script'] == 'n/a'
