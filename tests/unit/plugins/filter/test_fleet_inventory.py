@@ -7,11 +7,6 @@ import random
 import sys
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-_COLLECTIONS = os.path.abspath(os.path.join(_HERE, '..', '..', '..', '..', '.build', 'collections'))
-try:
-    import ansible_collections.netdata_fleet.telemetry.plugins.filter.fleet_inventory  # noqa: F401
-except ImportError:
-    sys.path.insert(0, _COLLECTIONS)
 sys.path.insert(0, os.path.join(_HERE, '..', 'plugin_utils'))
 
 import pytest  # noqa: E402

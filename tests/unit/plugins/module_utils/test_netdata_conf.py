@@ -4,14 +4,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import sys
 
 import pytest
 
-try:
-    import ansible_collections.netdata_fleet.telemetry  # noqa: F401
-except ImportError:  # run from the checkout: the collection lives under .build/collections
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".build", "collections"))
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.netdata_conf import (
     parse_bind_to, parse_netdata_ini, parse_port, read_netdata_conf, telemetry_settings)

@@ -3,15 +3,10 @@
 from __future__ import absolute_import, division, print_function
 
 import os
-import sys
 
 import pytest
 
 _REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
-try:
-    import ansible_collections.netdata_fleet.telemetry  # noqa: F401
-except ImportError:  # running from a plain checkout
-    sys.path.insert(0, os.path.join(_REPO, ".build", "collections"))
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.os_release import (  # noqa: E402
     grep_assignment_lines, parse_lsb_release, parse_os_release, parse_shell_assignments,

@@ -4,16 +4,11 @@ from __future__ import absolute_import, division, print_function
 
 import json
 import os
-import sys
 import threading
 
 import pytest
 
 _REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
-try:
-    import ansible_collections.netdata_fleet.telemetry  # noqa: F401
-except ImportError:  # running from a plain checkout
-    sys.path.insert(0, os.path.join(_REPO, ".build", "collections"))
 
 from http.server import BaseHTTPRequestHandler, HTTPServer  # noqa: E402
 

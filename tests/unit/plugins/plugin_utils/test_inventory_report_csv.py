@@ -1,16 +1,8 @@
 """The inventory CSV: fixed column order, quoting, one row per host."""
 import csv
 import io
-import os
 import random
-import sys
 
-_COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..',
-                                            '.build', 'collections'))
-try:
-    import ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report  # noqa: F401
-except ImportError:
-    sys.path.insert(0, _COLLECTIONS)
 
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_csv import (  # noqa: E402
     COLUMNS, render_csv,

@@ -1,18 +1,10 @@
 """The report page: self-contained, escaped, charts present, every host listed."""
 import base64
 import hashlib
-import os
 import random
 import re
-import sys
 from html.parser import HTMLParser
 
-_COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..',
-                                            '.build', 'collections'))
-try:
-    import ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report  # noqa: F401
-except ImportError:
-    sys.path.insert(0, _COLLECTIONS)
 
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_html import (  # noqa: E402
     human_bytes, render_html,

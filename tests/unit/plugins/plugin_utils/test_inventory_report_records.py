@@ -1,15 +1,7 @@
 """Per-host records and fleet aggregation of the inventory report."""
 import json
-import os
 import random
-import sys
 
-_COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..',
-                                            '.build', 'collections'))
-try:
-    import ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report  # noqa: F401
-except ImportError:
-    sys.path.insert(0, _COLLECTIONS)
 
 import pytest  # noqa: E402
 

@@ -1,14 +1,6 @@
 """Inline SVG charts: escaping, folding long tails, empty data."""
-import os
-import sys
 import xml.etree.ElementTree as ET
 
-_COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..',
-                                            '.build', 'collections'))
-try:
-    import ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report  # noqa: F401
-except ImportError:
-    sys.path.insert(0, _COLLECTIONS)
 
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_svg import (  # noqa: E402
     bar_chart, donut, stacked_bar,

@@ -10,11 +10,6 @@ import sys
 import uuid
 
 _ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
-_COLLECTIONS = os.path.join(_ROOT, '.build', 'collections')
-try:
-    import ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report  # noqa: F401
-except ImportError:  # run from a checkout: scripts/bootstrap.sh links it under .build/
-    sys.path.insert(0, _COLLECTIONS)
 
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report import (  # noqa: E402
     CHANNELS, host_record, records_from_results, render_csv, render_html, summarize,
