@@ -1,0 +1,263 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netdata_fleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# Documentation only: the work is done by the action plugin plugins/action/stats_event.py
+# on the controller.
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: stats_event
+short_description: Send Netdata statistics events for fleet hosts from the controller, failing closed
+version_added: "0.1.0"
+description:
+  - Sends, from the controller, the event Netdata's C(anonymous-statistics.sh) would send
+    (same JSON shape and property names), filled from each host's C(ansible_facts.netdata)
+    as gathered by M(netdata_fleet.telemetry.netdata_facts).
+  - Privacy first, failing closed. An event is sent for a host only when its facts say
+    C(installed=true), C(telemetry.opted_in=true), C(telemetry.opted_out=false),
+    C(telemetry.state=opted_in), no drift, and every install has a valid machine GUID and is
+    itself opted in on every telemetry channel that applies. Anything else (opted out,
+    partial, unknown, facts missing or malformed, the host failed or is unreachable) suppresses
+    the host's event, with the reason in RV(results).
+  - Nothing is sent at all when the controller's own environment has C(DO_NOT_TRACK) or
+    C(DISABLE_TELEMETRY) set to a non-empty value (any value, C(0) included, as Netdata's script reads it).
+  - Without I(hosts) the task works per host (the current host). With I(hosts) and
+    C(run_once=true), one task sends for a whole fleet, concurrently.
+  - Delivery problems never fail the task (a down collector must not stop a play); use
+    C(failed_when) on RV(failed_hosts) if you want that. The task fails only on bad input.
+  - Events that could not be delivered go to the I(spool) (JSON lines, mode 0600, without the
+    api_key); C(mode=flush) delivers them later. Every event carries a stable id (top-level
+    C(uuid), the key PostHog uses to drop duplicates) and its original C(timestamp), so a
+    receiver can drop duplicates.
+author:
+  - netdata_fleet maintainers
+options:
+  event:
+    description:
+      - The Netdata action. Required when I(mode=send).
+    type: str
+    choices: [START, STOP, EXIT, FATAL]
+  result:
+    description:
+      - C(ACTION_RESULT) as Netdata passes it (for C(FATAL), the program name and thread tag;
+        for C(EXIT), C(OK) or C(ERROR)). The event is named C("<event> <result>").
+    type: str
+    default: "-"
+  data:
+    description:
+      - C(ACTION_DATA) as Netdata passes it. As in the script, double quotes become single quotes.
+    type: str
+    default: "-"
+  endpoint:
+    description:
+      - The capture URL the events are POSTed to. C(https), or C(http) to a loopback
+        address (C(127.0.0.0/8), C(::1), C(localhost)) unless I(allow_insecure_http=true).
+        Other schemes, malformed URLs and URLs with credentials are refused.
+    type: str
+    default: https://posthog.netdata.cloud/capture/
+  api_key:
+    description:
+      - The C(api_key) sent in each event. The default is the public key Netdata's own
+        C(anonymous-statistics.sh) sends. Never written to the spool or shown in results.
+    type: str
+    default: mqkwGT0JNFqO-zX2t0mW6Tec9yooaVu7xCBlXtHnt5Y
+  timeout:
+    description: Seconds to wait for the collector (connect and read), greater than 0.
+    type: float
+    default: 2.0
+  retries:
+    description:
+      - Retries per event after the first attempt, on HTTP 5xx, 408, 429, timeouts and
+        connection errors, with exponential backoff and jitter. C(0) or more.
+    type: int
+    default: 2
+  backoff:
+    description:
+      - Base delay in seconds of the exponential backoff (C(backoff * 2**(n-1)) plus up to
+        C(backoff) of jitter before retry C(n)).
+    type: float
+    default: 0.2
+  max_backoff:
+    description: Longest wait between two attempts, also the cap on a server's C(Retry-After).
+    type: float
+    default: 5.0
+  validate_certs:
+    description: Verify the collector's TLS certificate.
+    type: bool
+    default: true
+  allow_insecure_http:
+    description: Allow plain C(http) to a non-loopback host.
+    type: bool
+    default: false
+  hosts:
+    description:
+      - Inventory hostnames to send the event for, in one batched task. Use with
+        C(run_once=true) (the task refuses a I(hosts) list in a per-host loop of several
+        hosts, which would send everything once per host).
+      - Facts are read from C(hostvars); they are not gathered for these hosts, so a host
+        without facts is suppressed with reason C(facts missing). Gather first with
+        M(netdata_fleet.telemetry.netdata_facts) on those hosts.
+      - When omitted, the current host only.
+    type: list
+    elements: str
+  spool:
+    description:
+      - Controller-side file where undelivered events are kept (JSON lines, mode 0600). When
+        omitted, undelivered events are only reported in RV(failed_hosts).
+      - Required for I(mode=flush).
+    type: path
+  mode:
+    description:
+      - C(send) sends the event. C(flush) delivers the events of I(spool) to I(endpoint) and
+        rewrites the spool with only those that still failed. Records spooled for another
+        endpoint are kept and not sent. A record whose host now has facts that do not permit
+        sending is dropped.
+    type: str
+    choices: [send, flush]
+    default: send
+  drop_fields:
+    description: Property names (of C(properties)) to leave out of the payload.
+    type: list
+    elements: str
+    default: []
+  hash_guid_key:
+    description:
+      - When set, C(distinct_id) and C(netdata_machine_guid) carry the HMAC-SHA256 (hex) of the
+        lowercased machine GUID under this key instead of the GUID, for operators running
+        their own collector.
+    type: str
+  workers:
+    description: Most events delivered at once (threads and pooled connections), 1 to 256.
+    type: int
+    default: 16
+  gather_missing_facts:
+    description:
+      - When the current host has no C(ansible_facts.netdata) and no I(hosts) list is given,
+        run M(netdata_fleet.telemetry.netdata_facts) on it first (not when the task is
+        delegated). The facts are used for this task only, not stored.
+    type: bool
+    default: true
+  run_id:
+    description:
+      - Part of each event id (C(uuid5) over the distinct id, event, result, data and this).
+        Defaults to a random value per task run, so each run is a new occurrence; set it to
+        make a re-run send the same ids (receivers then drop the duplicates).
+    type: str
+attributes:
+  check_mode:
+    support: full
+    description: Sends nothing and returns the payloads that would be sent (api_key masked).
+  diff_mode:
+    support: none
+  action:
+    support: full
+  bypass_host_loop:
+    support: none
+    description: Use C(run_once=true) with I(hosts) to send for a fleet in one task.
+notes:
+  - Property names and order are those of Netdata 1.37's C(anonymous-statistics.sh). Values come
+    from the facts; values the script quotes are sent as strings; the agent configuration and
+    usage counters the script receives from the daemon (C(config_*), C(alarms_*), C(host_*)
+    counters, C(mirrored_*), C(exporting_connectors), C(netdata_buildinfo),
+    C(netdata_release_channel), C(netdata_prebuilt_distro)) and any value the facts do not give
+    are sent as C(null). C(host_agent_claimed) comes from the install's claimed state.
+  - With several installs on a host, every install must permit sending and the event describes
+    the first one (discovery order).
+  - Hosts with the same machine GUID (cloned images) produce the same event id; only the first is
+    sent, the others are suppressed as duplicates.
+  - Requires the Python library C(requests) on the controller.
+seealso:
+  - module: netdata_fleet.telemetry.netdata_facts
+"""
+
+EXAMPLES = r"""
+- name: Gather Netdata facts on every host
+  netdata_fleet.telemetry.netdata_facts:
+
+- name: Send one START event for the whole fleet, from the controller
+  netdata_fleet.telemetry.stats_event:
+    event: START
+    hosts: "{{ ansible_play_hosts }}"
+    spool: "{{ playbook_dir }}/stats_spool.jsonl"
+  run_once: true
+  register: stats
+
+- name: Send to your own collector, without the GUID and the CPU model
+  netdata_fleet.telemetry.stats_event:
+    event: EXIT
+    result: OK
+    endpoint: https://collector.example.com/capture/
+    api_key: "{{ my_collector_key }}"
+    hash_guid_key: "{{ my_guid_hash_key }}"
+    drop_fields: [system_cpu_model]
+    hosts: "{{ ansible_play_hosts }}"
+  run_once: true
+
+- name: Deliver what is spooled
+  netdata_fleet.telemetry.stats_event:
+    mode: flush
+    spool: "{{ playbook_dir }}/stats_spool.jsonl"
+  run_once: true
+"""
+
+RETURN = r"""
+sent:
+  description: Inventory hostnames whose event was delivered (2xx).
+  returned: always
+  type: list
+  elements: str
+suppressed:
+  description: Inventory hostnames whose event was not sent because sending is not permitted.
+  returned: always
+  type: list
+  elements: str
+failed_hosts:
+  description:
+    - Inventory hostnames whose event could not be delivered (spooled when I(spool) is set).
+    - Not named C(failed), which Ansible reserves (a non-empty list would fail the task).
+  returned: always
+  type: list
+  elements: str
+results:
+  description:
+    - Per-host detail (I(mode=send)), keyed by inventory hostname; in I(mode=flush), keyed by
+      event id, each with a C(host) key.
+    - Each holds C(status) (C(sent), C(suppressed), C(failed), C(would_send), C(kept)),
+      C(reason), C(http_status) (or null), C(attempts), and in send mode C(event_id) and,
+      for failures, C(spooled).
+  returned: always
+  type: dict
+  sample:
+    web1: {status: sent, reason: delivered, http_status: 200, attempts: 1, event_id: 0f6c...}
+    web2: {status: suppressed, reason: opted out, http_status: null, attempts: 0, event_id: null}
+spooled:
+  description: Number of events written to the spool by this task.
+  returned: always
+  type: int
+spool_pending:
+  description: Number of records left in the spool after a flush.
+  returned: when mode=flush
+  type: int
+would_send:
+  description: In check mode, what would be sent; each item has C(host), C(event_id) and C(payload) (api_key masked).
+  returned: in check mode
+  type: list
+  elements: dict
+run_id:
+  description: The run id that went into the event ids.
+  returned: when mode=send
+  type: str
+endpoint:
+  description: The endpoint used.
+  returned: always
+  type: str
+spool_error:
+  description: Why undelivered events could not be spooled.
+  returned: when spooling failed
+  type: str
+"""
