@@ -96,8 +96,10 @@ def gather_telemetry(root='/', config_dirs=(), strict=False, live_query=True, li
                                  live_query=live_query, live_timeout=live_timeout)
     for install in installs:
         install['telemetry'] = _install_verdict(install, installer_env, strict)
-        # evidence (mtimes, raw live answer) feeds the decision; the facts keep the verdict.
-        install.pop('evidence', None)
+        # evidence (mtimes, raw live answer) feeds the decision; the facts keep the verdict
+        # and which install the service starts (the role's restart rule needs it).
+        evidence = install.pop('evidence', None) or {}
+        install['service']['starts_this_install'] = evidence.get('service_starts_this_install')
     return {
         'installed': bool(installs),
         'installs': installs,

@@ -375,8 +375,11 @@ def apply_service_entries(entries, base=None):
 
 # ---------------------------------------------------------------- collector
 
-def service_environment(unit_name='netdata.service', root='/'):
+def service_environment(unit_name='netdata.service', root='/', exclude_dropins=()):
     """The environment systemd would start *unit_name* with, from files under *root*.
+
+    Drop-ins listed in *exclude_dropins* (paths as on the target) are left out: the opt-in
+    role asks what the unit and the *other* drop-ins set, without its own.
 
     Returns ``{'environment': {NAME: value}, 'unit': path or None, 'masked': bool,
     'dropins': [paths], 'environment_files': [paths read], 'exec_start': str or None,
@@ -425,9 +428,10 @@ def service_environment(unit_name='netdata.service', root='/'):
                 for name in names:
                     if name.endswith('.conf') and name not in dropin_names:
                         dropin_names[name] = dpath + '/' + name
+        excluded = set(exclude_dropins or ())
         for name in sorted(dropin_names):
             path = dropin_names[name]
-            if _is_masked(root, path):
+            if path in excluded or _is_masked(root, path):
                 continue
             text, err = read_text(root, path)
             if err:

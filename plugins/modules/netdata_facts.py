@@ -33,7 +33,7 @@ description:
   - A host without Netdata is reported as such (C(installed=false)), not as an error.
   - Runs on the target with the Python standard library only.
 author:
-  - netdata_fleet maintainers
+  - netdata_fleet maintainers (!UNKNOWN)
 options:
   gather_subset:
     description:
@@ -87,8 +87,10 @@ attributes:
     description: The module only reads; it runs the same in check mode.
   diff_mode:
     support: none
+    description: The module changes nothing, so there is nothing to show a difference for.
   facts:
     support: full
+    description: Sets C(ansible_facts.netdata).
 notes:
   - The agent's environment is the running daemon's (C(/proc/PID/environ)) when it runs,
     else what its systemd service would start it with (unit plus drop-ins,
@@ -228,6 +230,10 @@ ansible_facts:
                 environment:
                   description: C(DO_NOT_TRACK) and C(DISABLE_TELEMETRY) as configured (null when unset).
                   type: dict
+                starts_this_install:
+                  description: Whether the unit's C(ExecStart) runs this install's binary (null when
+                    unknown). The service environment applies only to the install it starts.
+                  type: bool
             daemon:
               description: The install's running daemon, if any.
               type: dict

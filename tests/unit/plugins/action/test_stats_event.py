@@ -9,16 +9,12 @@ import copy
 import json
 import os
 import stat
-import sys
 import threading
 from pathlib import Path
 from unittest import mock
 
 import pytest
 
-_COLLECTIONS = Path(__file__).resolve().parents[4] / '.build' / 'collections'
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
 
 from ansible.errors import AnsibleActionFail  # noqa: E402
 

@@ -9,15 +9,11 @@ import copy
 import itertools
 import json
 import re
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
-_COLLECTIONS = Path(__file__).resolve().parents[4] / '.build' / 'collections'
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils import stats_payload as sp  # noqa: E402
 

@@ -7,16 +7,11 @@ __metaclass__ = type
 
 import json
 import socket
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-_COLLECTIONS = Path(__file__).resolve().parents[4] / '.build' / 'collections'
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
 
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils import stats_delivery as sd  # noqa: E402
 

@@ -9,14 +9,10 @@ import json
 import multiprocessing
 import os
 import stat
-import sys
 from pathlib import Path
 
 import pytest
 
-_COLLECTIONS = Path(__file__).resolve().parents[4] / '.build' / 'collections'
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
 
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils import stats_spool as ss  # noqa: E402
 

@@ -1,0 +1,333 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netdata_fleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: netdata_optout
+short_description: Opt every Netdata install of a host out of (or back into) telemetry, in one pass
+version_added: "0.1.0"
+description:
+  - Discovers every Netdata install of the host (as M(netdata_fleet.telemetry.netdata_facts)
+    does) and writes, in one round trip, everything that turns each telemetry channel off
+    (I(opt_out=true)) or back on (I(opt_out=false)).
+  - "Opt-out, per install: the empty opt-out file C(.opt-out-from-anonymous-statistics) in
+    its config dir, C([global] crash reports = off) in its C(netdata.conf) (every other byte
+    kept), and, once per host, a systemd drop-in for the service setting C(DO_NOT_TRACK=1)
+    and C(DISABLE_TELEMETRY=1)."
+  - "Opt-in: removes the opt-out file, the managed C(crash reports) line and the managed
+    drop-in. When the unit or another drop-in sets C(DO_NOT_TRACK) or C(DISABLE_TELEMETRY),
+    the managed drop-in is written with empty values and C(UnsetEnvironment=) instead, which
+    neutralises them without touching the user's files."
+  - Optionally also the environment installer and updater runs get (C(/etc/profile.d),
+    C(/etc/environment)) and env files of container deployments.
+  - Files are written atomically (temporary file in the same directory, fsync, rename) with
+    explicit owner and mode; a symlink planted at a target path is refused, never followed.
+  - A missing or read-only config dir fails the host before anything is written.
+  - Returns the post-apply facts under C(ansible_facts.netdata), so a caller needs no
+    second round trip to verify.
+author:
+  - netdata_fleet maintainers
+options:
+  opt_out:
+    description: C(true) opts every install out of every telemetry channel, C(false) opts it back in.
+    type: bool
+    default: true
+  service_name:
+    description: The systemd service of the agent (with or without C(.service)).
+    type: str
+    default: netdata
+  dropin_name:
+    description:
+      - File name of the managed drop-in in C(/etc/systemd/system/<service>.service.d/).
+        It should sort after every other drop-in, since later assignments win.
+    type: str
+    default: zz-netdata-fleet-telemetry.conf
+  dropin_content:
+    description: Content of the drop-in written on opt-out (the role renders it from its template).
+    type: str
+  dropin_neutral_content:
+    description: Content of the drop-in written on opt-in when another unit file sets the variables.
+    type: str
+  manage_crash_reports:
+    description: Manage C([global] crash reports) in each install's C(netdata.conf).
+    type: bool
+    default: true
+  installer_env:
+    description:
+      - Also manage the environment kickstart and C(netdata-updater) runs get. Opt-out writes
+        I(profile_path) and C(DO_NOT_TRACK=1) / C(DISABLE_TELEMETRY=1) in C(/etc/environment);
+        opt-in removes the profile file when it is managed by this collection and those
+        exact lines.
+    type: bool
+    default: false
+  profile_path:
+    description: The profile snippet managed when I(installer_env=true).
+    type: path
+    default: /etc/profile.d/netdata-telemetry.sh
+  profile_content:
+    description: Content of the profile snippet (the role renders it from its template).
+    type: str
+  container_env_files:
+    description:
+      - Env files of container deployments. Opt-out ensures C(DO_NOT_TRACK=1) and
+        C(DISABLE_TELEMETRY=1) (creating the file when missing), opt-in removes every
+        assignment of them.
+    type: list
+    elements: path
+    default: []
+  config_dir:
+    description: Extra config dirs to look for installs in, as for M(netdata_fleet.telemetry.netdata_facts).
+    type: list
+    elements: path
+    default: []
+  strict:
+    description: Passed to the facts gathered after applying (installer channel counts toward C(opted_out)).
+    type: bool
+    default: false
+  live_query:
+    description: Ask running daemons for their live analytics flag when gathering facts.
+    type: bool
+    default: true
+  live_timeout:
+    description: Seconds to wait for a daemon's answer.
+    type: float
+    default: 1.0
+attributes:
+  check_mode:
+    support: full
+    description: Reports exactly what would change and writes nothing.
+  diff_mode:
+    support: full
+    description: Before and after of every file that changes.
+  facts:
+    support: full
+notes:
+  - The environment change reaches a running daemon only at restart; the module does not
+    restart, it returns I(restart_required) and the reasons per install.
+seealso:
+  - module: netdata_fleet.telemetry.netdata_facts
+  - name: The optout role
+    description: Renders the templates, restarts when needed and verifies.
+    link: https://example.invalid/netdata_fleet/telemetry/roles/optout
+"""
+
+EXAMPLES = r"""
+- name: Opt every Netdata install out of every telemetry channel
+  netdata_fleet.telemetry.netdata_optout:
+  register: optout
+
+- name: Opt back in, also removing the installer environment entries
+  netdata_fleet.telemetry.netdata_optout:
+    opt_out: false
+    installer_env: true
+
+- name: Opt-out for the Docker deployments too
+  netdata_fleet.telemetry.netdata_optout:
+    container_env_files: [/srv/netdata/netdata.env]
+"""
+
+RETURN = r"""
+changed:
+  description: Whether any file changed (or would change, in check mode).
+  returned: always
+  type: bool
+changes:
+  description: One entry per file changed (or that would change).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: The file.
+      type: str
+    action:
+      description: C(create), C(update) or C(remove).
+      type: str
+    purpose:
+      description: C(optout_file), C(netdata_conf), C(dropin), C(installer_profile),
+        C(installer_environment) or C(container_env).
+      type: str
+    install:
+      description: The config dir of the install the file belongs to, or null for host-wide files.
+      type: str
+notes:
+  description: Findings worth reading, one line each (for example a user's own
+    C(crash reports) setting left alone, or a variable neutralised).
+  returned: always
+  type: list
+  elements: str
+diff:
+  description: Before and after of each change (in diff mode).
+  returned: when diff mode is on and something changes
+  type: list
+  elements: dict
+restart_required:
+  description: True when a running daemon needs a restart for the change to reach it.
+  returned: always
+  type: bool
+restart:
+  description: Config dir of each install whose running daemon needs a restart, with the reasons.
+  returned: always
+  type: dict
+  sample: {/etc/netdata: [service environment (drop-in) changed]}
+msg:
+  description: One line saying whether the host is in the state asked for, and if not, why.
+  returned: always
+  type: str
+verify:
+  description:
+    - Whether the facts after applying (before, in check mode) show the state asked for.
+      Opt-out wants every applicable channel that counts off, opt-in every applicable
+      channel on; a drifting channel (the running agent differs from its configuration
+      until a restart) is a problem either way.
+  returned: always
+  type: dict
+  contains:
+    asked:
+      description: C(opted_out) or C(opted_in).
+      type: str
+    compliant:
+      description: True when there is no problem.
+      type: bool
+    problems:
+      description: One line per install and channel that is not as asked, with the facts' reasons.
+      type: list
+      elements: str
+ansible_facts:
+  description: The facts after applying (before, in check mode), as
+    M(netdata_fleet.telemetry.netdata_facts) with C(gather_subset=telemetry) returns them.
+  returned: always
+  type: dict
+  contains:
+    netdata:
+      description: See M(netdata_fleet.telemetry.netdata_facts).
+      type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils import optout_apply
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.facts_gather import (
+    config_dir_problems, gather_netdata_facts)
+
+# Tests point this at a fixture tree.
+ROOT = '/'
+
+
+def gather_facts(params, root='/'):
+    """The facts ``netdata_facts`` returns for ``gather_subset: [telemetry]`` (the same
+    shared gatherer, so the two modules can never disagree)."""
+    return gather_netdata_facts(
+        {'telemetry'}, root=root, config_dirs=params['config_dir'], strict=params['strict'],
+        live_query=params['live_query'], live_timeout=params['live_timeout'])
+
+
+def settings_from(params):
+    return {
+        'opt_out': params['opt_out'],
+        'service_name': params['service_name'],
+        'dropin_name': params['dropin_name'],
+        'dropin_content': params['dropin_content'],
+        'dropin_neutral_content': params['dropin_neutral_content'],
+        'manage_crash_reports': params['manage_crash_reports'],
+        'installer_env': params['installer_env'],
+        'profile_path': params['profile_path'],
+        'profile_content': params['profile_content'],
+        'container_env_files': params['container_env_files'],
+    }
+
+
+def run_module():
+    module = AnsibleModule(
+        argument_spec=dict(
+            opt_out=dict(type='bool', default=True),
+            service_name=dict(type='str', default='netdata'),
+            dropin_name=dict(type='str', default='zz-netdata-fleet-telemetry.conf'),
+            dropin_content=dict(type='str'),
+            dropin_neutral_content=dict(type='str'),
+            manage_crash_reports=dict(type='bool', default=True),
+            installer_env=dict(type='bool', default=False),
+            profile_path=dict(type='path', default=optout_apply.PROFILE_PATH),
+            profile_content=dict(type='str'),
+            container_env_files=dict(type='list', elements='path', default=[]),
+            config_dir=dict(type='list', elements='path', default=[]),
+            strict=dict(type='bool', default=False),
+            live_query=dict(type='bool', default=True),
+            live_timeout=dict(type='float', default=1.0),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    name = params['dropin_name']
+    if '/' in name or not name.endswith('.conf') or name.startswith('.'):
+        module.fail_json(msg='dropin_name must be a plain file name ending in .conf, not %r' % name)
+
+    if not 0 < params['live_timeout'] <= 60:
+        module.fail_json(msg='live_timeout must be more than 0 and at most 60 seconds, got %s'
+                         % params['live_timeout'])
+    problems = config_dir_problems(params['config_dir'], root=ROOT)
+    if problems:
+        module.fail_json(msg='; '.join(problems))
+
+    before = gather_facts(params, ROOT)
+    installs = before.get('installs') or []
+    changes, notes, errors = optout_apply.plan_changes(installs, settings_from(params), ROOT)
+    result = {
+        'changed': False,
+        'changes': [],
+        'notes': notes,
+        'restart_required': False,
+        'restart': {},
+        'ansible_facts': {'netdata': before},
+        'verify': {'asked': 'opted_out' if params['opt_out'] else 'opted_in',
+                   'compliant': False, 'problems': []},
+    }
+    if errors:
+        module.fail_json(msg='Netdata telemetry %s not applied on this host: %s'
+                         % ('opt-out' if params['opt_out'] else 'opt-in', '; '.join(errors)),
+                         errors=errors, **result)
+
+    result['changes'] = [{'path': c['path'], 'action': optout_apply.describe(c),
+                          'purpose': c['purpose'], 'install': c['install']} for c in changes]
+    result['changed'] = bool(changes)
+    if module._diff and changes:
+        result['diff'] = [optout_apply.change_diff(c) for c in changes]
+
+    failures = optout_apply.apply_changes(changes, ROOT, module.check_mode)
+    after = before
+    if changes and not module.check_mode:
+        after = gather_facts(params, ROOT)
+        result['ansible_facts'] = {'netdata': after}
+    restart = optout_apply.restart_decisions(after.get('installs') or [], changes)
+    result['restart'] = restart
+    result['restart_required'] = bool(restart)
+    problems = optout_apply.verify_problems(after, params['opt_out'])
+    asked = 'opted out' if params['opt_out'] else 'opted in'
+    result['verify'] = {'asked': 'opted_out' if params['opt_out'] else 'opted_in',
+                        'compliant': not problems, 'problems': problems}
+    if problems:
+        result['msg'] = 'Netdata telemetry is not %s on this host%s: %s' % (
+            asked, ' (yet: a restart is due)' if restart else '', ' | '.join(problems))
+        if module.check_mode:
+            # An audit: say it where it is seen without -v.
+            module.warn(result['msg'])
+    else:
+        result['msg'] = 'Netdata telemetry is %s on this host (%d install(s))' % (
+            asked, len(after.get('installs') or []))
+    if failures:
+        module.fail_json(msg='Netdata telemetry: some files could not be written: %s'
+                         % '; '.join(f['error'] for f in failures), failures=failures, **result)
+    module.exit_json(**result)
+
+
+def main():
+    run_module()
+
+
+if __name__ == '__main__':
+    main()
