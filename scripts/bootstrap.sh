@@ -37,12 +37,12 @@ if [ ! -x .venv/bin/python ]; then
   echo "bootstrap: creating .venv"
   "$py" -m venv .venv
 fi
-req=requirements.txt
-[ "$profile" = test ] && req=requirements-dev.txt
-stamp=".venv/.installed-$(sha256sum requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)-$profile"
+reqs=(-r requirements.txt)
+[ "$profile" = test ] && reqs=(-r requirements-dev.txt -r requirements-quality.txt)
+stamp=".venv/.installed-$(sha256sum requirements.txt requirements-dev.txt requirements-quality.txt | sha256sum | cut -c1-16)-$profile"
 if [ ! -e "$stamp" ]; then
-  echo "bootstrap: installing Python packages from $req"
-  .venv/bin/pip install -q --disable-pip-version-check -r "$req"
+  echo "bootstrap: installing Python packages: ${reqs[*]}"
+  .venv/bin/pip install -q --disable-pip-version-check "${reqs[@]}"
   touch "$stamp"
 fi
 

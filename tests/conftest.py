@@ -12,7 +12,7 @@ import os
 import sys
 
 try:
-    import ansible_collections.netdata_fleet.telemetry  # noqa: F401
+    import ansible_collections.netdata_fleet.telemetry  # noqa: F401  pylint: disable=unused-import
 except ImportError:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                     '.build', 'collections'))

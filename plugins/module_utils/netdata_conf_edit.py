@@ -98,7 +98,7 @@ def _parse(lines):
             info['kind'] = 'section'
             info['section'] = section
         elif section is not None and b'=' in s:
-            name, _, value = s.partition(b'=')
+            name, _unused, value = s.partition(b'=')
             name = name.strip(_SPACE)
             if name and not name.startswith(b'#'):
                 info['kind'] = 'option'
@@ -124,7 +124,7 @@ def _indent(line):
 def _with_value(line, value):
     """``line`` with the value after its first ``=`` replaced, spacing kept."""
     body, nl = (line[:-1], b'\n') if line.endswith(b'\n') else (line, b'')
-    head, _, after = body.partition(b'=')
+    head, _unused, after = body.partition(b'=')
     stripped = after.strip(_SPACE)
     if stripped:
         lead = after[:len(after) - len(after.lstrip(_SPACE))]
@@ -269,6 +269,6 @@ def remove_managed_crash_reports(content, marker=MANAGED_MARKER):
     left = effective_crash_reports(new)
     if left['value'] is not None:
         state = 'on' if left['value'].encode('utf-8') in _ON_VALUES else 'off'
-        notes.append('user setting: [global] crash reports = %s (line %d) keeps crash reports %s; '
+        notes.append('user setting: [global] crash reports = %s (line %s) keeps crash reports %s; '
                      'left as is' % (left['value'], left['line'], state))
     return new, bool(drop), '; '.join(notes)

@@ -15,11 +15,8 @@ __metaclass__ = type
 import json
 import socket
 
-try:  # Python 3
-    from urllib.request import build_opener, ProxyHandler, HTTPRedirectHandler, Request
-    from urllib.error import HTTPError, URLError
-except ImportError:  # pragma: no cover - Python 2 is not a target, kept importable
-    from urllib2 import build_opener, ProxyHandler, HTTPRedirectHandler, Request, HTTPError, URLError
+from urllib.request import build_opener, ProxyHandler, HTTPRedirectHandler, Request
+from urllib.error import HTTPError, URLError
 
 MAX_BODY = 256 * 1024
 

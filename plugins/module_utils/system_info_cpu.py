@@ -155,5 +155,3 @@ def collect_cpu(host):
 def _int_or_unknown(value):
     n = to_int(value)
     return n if n is not None else UNKNOWN
-
-

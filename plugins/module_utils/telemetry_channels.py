@@ -553,10 +553,10 @@ def _merge_unknown(name, readings):
     first = readings[0][1]
     merged = _channel(True, counted=first['counted'])
     for key in ('enabled', 'configured', 'running'):
-        values = set(ch[key] for _, ch in readings)
+        values = set(ch[key] for _unused, ch in readings)
         merged[key] = values.pop() if len(values) == 1 else None
-    merged['drift'] = any(ch['drift'] for _, ch in readings)
-    if all(ch['enabled'] == first['enabled'] for _, ch in readings):
+    merged['drift'] = any(ch['drift'] for _unused, ch in readings)
+    if all(ch['enabled'] == first['enabled'] for _unused, ch in readings):
         merged['reasons'] = ['note: version unknown; every version rule agrees'] + first['reasons']
     else:
         merged['reasons'] = ['unknown: version unknown and the version rules disagree (%s)' % ', '.join(
@@ -708,11 +708,11 @@ def decide_host_telemetry(install_verdicts, installer_verdict_or_env=None, stric
         return {'state': 'absent', 'opted_out': opted_out, 'opted_in': False,
                 'drift': False, 'reasons': reasons}
 
-    opted_out = all(v.get('opted_out') is True for _, v in items)
+    opted_out = all(v.get('opted_out') is True for _unused, v in items)
     if strict and installer.get('enabled') is not False:
         opted_out = False
-    opted_in = all(v.get('opted_in') is True for _, v in items) and installer.get('enabled') is True
-    drift = any(v.get('drift') is True for _, v in items)
+    opted_in = all(v.get('opted_in') is True for _unused, v in items) and installer.get('enabled') is True
+    drift = any(v.get('drift') is True for _unused, v in items)
     for config_dir, verdict in items:
         reasons.extend('[%s] %s' % (config_dir, r) for r in verdict.get('reasons') or [])
     if opted_out:

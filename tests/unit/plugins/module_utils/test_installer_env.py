@@ -5,8 +5,6 @@ __metaclass__ = type
 
 import os
 
-
-
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.installer_env import (
     installer_environment, parse_etc_environment, parse_shell_exports)
 
@@ -36,14 +34,14 @@ def test_parse_shell_exports_forms():
         'unset A\n'
         'declare -x G=7\n'
         'H=$(date)\n')
-    sets = [(name, value) for op, name, value, _ in ops if op == 'set']
-    exports = [name for op, name, _, _ in ops if op == 'export']
+    sets = [(name, value) for op, name, value, _unused in ops if op == 'set']
+    exports = [name for op, name, _unused, _unused in ops if op == 'export']
     assert ('A', '1') in sets and ('B', '2') in sets and ('C', '3 3') in sets and ('D', 'x') in sets
     assert ('F', '1') in sets and ('G', '7') in sets
-    assert 'E' not in [n for n, _ in sets]  # a per-command assignment does not change the shell
+    assert 'E' not in [n for n, _unused in sets]  # a per-command assignment does not change the shell
     assert exports[:3] == ['A', 'B', 'C'] and 'F' in exports and 'G' in exports and 'D' not in exports
     assert ('unset', 'A', None, False) in ops
-    assert [u for op, name, _, u in ops if name == 'H'] == [True]
+    assert [u for op, name, _unused, u in ops if name == 'H'] == [True]
 
 
 def test_installer_environment_views(tmp_path):

@@ -3,11 +3,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import os
-
-
-
 import json
+import os
 import threading
 
 try:
@@ -146,6 +143,7 @@ def test_static_only(tmp_path):
 def test_both_and_real_script_binary(tmp_path):
     native_tree(tmp_path)
     static_tree(tmp_path)
+
     # The default runner executes the stand-in scripts for real; fixture paths are mapped
     # back under tmp_path because the installs report target paths.
     def runner(argv):

@@ -150,7 +150,7 @@ def test_refuses_bad_value(value):
 
 
 def test_other_value_all():
-    new, changed, _ = ensure_crash_reports(b'[global]\n  crash reports = off\n', 'all')
+    new, changed, _unused = ensure_crash_reports(b'[global]\n  crash reports = off\n', 'all')
     assert new == b'[global]\n  ' + M + b'\n  crash reports = all\n'
     assert changed
 
@@ -159,7 +159,7 @@ def test_other_value_all():
 
 def test_remove_round_trip_restores_original():
     original = b'# top\n[global]\n\thostname = a\n[web]\n\tdefault port = 19999\n'
-    added, _, _ = ensure_crash_reports(original)
+    added, _unused, _unused = ensure_crash_reports(original)
     back, changed, note = remove_managed_crash_reports(added)
     assert back == original
     assert changed is True
@@ -168,7 +168,7 @@ def test_remove_round_trip_restores_original():
 
 def test_remove_round_trip_crlf():
     original = b'[global]\r\n  hostname = a\r\n'
-    back, changed, _ = remove_managed_crash_reports(ensure_crash_reports(original)[0])
+    back, changed, _unused = remove_managed_crash_reports(ensure_crash_reports(original)[0])
     assert (back, changed) == (original, True)
 
 
@@ -189,7 +189,7 @@ def test_remove_leaves_user_off_and_reports_it():
 def test_remove_reports_user_on_value_as_off():
     # status-file.c check_crash_reports_config (v2.3.0..v2.11.0): only "all"/"crashes" are on
     content = b'[global]\n    crash reports = on\n'
-    _, _, note = remove_managed_crash_reports(content)
+    _unused, _unused, note = remove_managed_crash_reports(content)
     assert 'keeps crash reports off' in note
 
 
@@ -208,7 +208,7 @@ def test_remove_orphan_marker_and_missing_file():
 
 def test_replaced_user_line_becomes_managed_and_is_removed_on_opt_in():
     content = b'[global]\n  crash reports = all\n'
-    new, _, note = ensure_crash_reports(content)
+    new, _unused, note = ensure_crash_reports(content)
     assert 'now managed' in note
     assert remove_managed_crash_reports(new)[0] == b'[global]\n'
 

@@ -174,7 +174,7 @@ def test_a_runner_that_raises_is_a_missing_command(tmp_path):
 def test_os_identity_on_a_bare_host(tmp_path, files, commands, expected):
     table = dict(BARE)
     table.update(commands)
-    info, _ = collect(tmp_path, files, table)
+    info, _unused = collect(tmp_path, files, table)
     for field, value in expected.items():
         key = "host_os_detection" if field == "detection" else "host_os_" + field
         assert info[key] == value, key
@@ -182,26 +182,26 @@ def test_os_identity_on_a_bare_host(tmp_path, files, commands, expected):
 
 
 def test_in_a_container_the_local_os_is_the_container_os(tmp_path):
-    info, _ = collect(tmp_path, {"/etc/os-release": fixture("os-release/alpine319")}, DOCKER)
+    info, _unused = collect(tmp_path, {"/etc/os-release": fixture("os-release/alpine319")}, DOCKER)
     assert info["container_os_name"] == "Alpine Linux" and info["container_os_detection"] == "/etc/os-release"
     assert info["host_os_name"] == "unknown" and info["host_os_detection"] == "unknown"
 
 
 def test_container_reads_host_os_release_bind_mount(tmp_path):
-    info, _ = collect(tmp_path, {"/etc/os-release": fixture("os-release/alpine319"),
-                                 "/host/etc/os-release": fixture("os-release/ubuntu2204")}, DOCKER)
+    info, _unused = collect(tmp_path, {"/etc/os-release": fixture("os-release/alpine319"),
+                                       "/host/etc/os-release": fixture("os-release/ubuntu2204")}, DOCKER)
     assert info["container_os_id"] == "alpine"
     assert info["host_os_id"] == "ubuntu" and info["host_os_version_id"] == "22.04"
     assert info["host_os_detection"] == "/host/etc/os-release"
 
 
 def test_host_lsb_fallback_reads_the_containers_file_like_the_script(tmp_path):
-    info, _ = collect(tmp_path, {"/etc/os-release": fixture("os-release/alpine319"),
-                                 "/host/etc/os-release": fixture("os-release/arch"),
-                                 "/host/etc/lsb-release": "DISTRIB_RELEASE=host\n",
-                                 "/etc/lsb-release": "DISTRIB_RELEASE=container\n"}, DOCKER)
+    info, _unused = collect(tmp_path, {"/etc/os-release": fixture("os-release/alpine319"),
+                                       "/host/etc/os-release": fixture("os-release/arch"),
+                                       "/host/etc/lsb-release": "DISTRIB_RELEASE=host\n",
+                                       "/etc/lsb-release": "DISTRIB_RELEASE=container\n"}, DOCKER)
     assert info["host_os_version"] == "container" and info["host_os_detection"] == "Mixed"
-    info, _ = collect(tmp_path / "x", {"/host/etc/lsb-release": "DISTRIB_ID=h\n"}, DOCKER)
+    info, _unused = collect(tmp_path / "x", {"/host/etc/lsb-release": "DISTRIB_ID=h\n"}, DOCKER)
     assert info["host_os_detection"] == "/etc/lsb-release" and info["host_os_name"] == "unknown"
 
 
@@ -359,13 +359,13 @@ def test_disk_size_sums_whitelisted_non_removable_disks(tmp_path):
         "/sys/block/xvda/size": "4000\n", "/sys/block/xvda/dev": "202:0\n", "/sys/block/xvda/removable": "",
         "/sys/block/dm-0/size": "5000\n", "/sys/block/dm-0/dev": "252:0\n", "/sys/block/dm-0/removable": "0\n",
     }
-    info, _ = collect(tmp_path, files, BARE)
+    info, _unused = collect(tmp_path, files, BARE)
     assert info["system_total_disk_size"] == (41943040 + 2000 + 3000) * 512
 
 
 def test_disk_falls_back_to_gnu_df(tmp_path):
     df = "Filesystem 1B-blocks\n/dev/sda1 1000\n/dev/sda1 1000\n/dev/sdb1 24\n"
-    info, _ = collect(tmp_path, {"/proc/devices": False}, dict(BARE, **{
+    info, _unused = collect(tmp_path, {"/proc/devices": False}, dict(BARE, **{
         "df --version": (0, "df (GNU coreutils) 9.1\n"),
         "df -x tmpfs -x devtmpfs -x squashfs -l -B1 --output=source,size": (0, df)}))
     assert (info["system_total_disk_size"], info["system_disk_detection"]) == (1024, "df")
@@ -374,13 +374,13 @@ def test_disk_falls_back_to_gnu_df(tmp_path):
 # ---- environment-driven keys ----------------------------------------------------------
 
 def test_k8s_and_official_image(tmp_path):
-    info, _ = collect(tmp_path, {}, BARE, {"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443",
-                                           "NETDATA_OFFICIAL_IMAGE": "true"})
+    info, _unused = collect(tmp_path, {}, BARE, {"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443",
+                                                 "NETDATA_OFFICIAL_IMAGE": "true"})
     assert info["host_is_k8s_node"] == "true" and info["container_is_official_image"] == "true"
-    info, _ = collect(tmp_path / "b", {}, BARE, {"KUBERNETES_SERVICE_HOST": "10.0.0.1",
-                                                  "NETDATA_OFFICIAL_IMAGE": ""})
+    info, _unused = collect(tmp_path / "b", {}, BARE,
+                            {"KUBERNETES_SERVICE_HOST": "10.0.0.1", "NETDATA_OFFICIAL_IMAGE": ""})
     assert info["host_is_k8s_node"] == "false" and info["container_is_official_image"] == "false"
-    info, _ = collect(tmp_path / "c", {"/proc/4242/comm": "kubelet\n", "/proc/self/comm": "kubelet\n"}, BARE)
+    info, _unused = collect(tmp_path / "c", {"/proc/4242/comm": "kubelet\n", "/proc/self/comm": "kubelet\n"}, BARE)
     assert info["host_is_k8s_node"] == "true"
 
 

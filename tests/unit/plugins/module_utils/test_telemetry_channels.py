@@ -198,7 +198,7 @@ def test_env_value_classes_script_and_daemon(version, name, value):
     ('all', False, True, True),
     ('crashes', False, True, True),
     (' all \t', False, True, True),  # trimmed by appconfig/inicfg
-], ids=lambda x: repr(x))
+], ids=repr)
 def test_crash_reports_values_sf(setting, claimed, analytics_off, expected):
     """status-file.c check_crash_reports_config @ v2.3.0, v2.5.0, v2.6.0, v2.11.0."""
     kw = OFF_FILE if analytics_off else {}

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.netdata_fleet.telemetry.tests.unit.module_args import patch_module_args
 
 from ansible_collections.netdata_fleet.telemetry.plugins.modules import netdata_facts
 
