@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Bench of netdata_facts (issues 2 and 8) on one lab fleet, in one run.
 
 Times, over the same N hosts (default 16) and the same settings (the lab's: SSH with a
@@ -61,7 +61,7 @@ def main() -> int:
     with Fleet(specs, addr_base=opts.addr_base) as fleet:
         for name, (module, args) in COMMANDS.items():  # warm up: ControlPersist sockets, caches
             timed(fleet, module, args)
-        for _ in range(opts.rounds):
+        for _round in range(opts.rounds):
             for name, (module, args) in COMMANDS.items():
                 times[name].append(timed(fleet, module, args))
 

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Bench of the fleet inventory (issue 5).
 
 1. playbooks/inventory.yml on a lab fleet of N hosts (default 16) against a play that runs
@@ -60,12 +60,12 @@ def bench_synthetic(count: int, repeat: int) -> dict:
     hosts, results = synthetic_results(count)
     render_html([], None)  # compile the template outside the measurement
     phases = {"records": [], "summary": [], "html": [], "csv": [], "json": [], "total": []}
-    for _ in range(repeat):
+    for _repeat in range(repeat):
         t_rec, records = _cpu(lambda: records_from_results(hosts, results))
         t_sum, summary = _cpu(lambda: summarize(records))
         t_html, page = _cpu(lambda: render_html(records, summary))
-        t_csv, _ = _cpu(lambda: render_csv(records))
-        t_json, _ = _cpu(lambda: render_json(records))
+        t_csv, _csv = _cpu(lambda: render_csv(records))
+        t_json, _json = _cpu(lambda: render_json(records))
         for key, value in (("records", t_rec), ("summary", t_sum), ("html", t_html),
                            ("csv", t_csv), ("json", t_json)):
             phases[key].append(value)
@@ -84,7 +84,7 @@ def bench_synthetic(count: int, repeat: int) -> dict:
 def _specs(n: int):
     from tests.lab import HostSpec, snippets
     kinds = [
-        lambda name: HostSpec.debian_default(name),
+        HostSpec.debian_default,
         lambda name: HostSpec.clean(name, setup=snippets.os_release(**snippets.UBUNTU_2204)),
         lambda name: HostSpec.no_netdata(name, container="docker"),
         lambda name: HostSpec.static_install(name, version="2.3.1"),

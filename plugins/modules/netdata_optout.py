@@ -31,7 +31,7 @@ description:
   - Returns the post-apply facts under C(ansible_facts.netdata), so a caller needs no
     second round trip to verify.
 author:
-  - netdata_fleet maintainers
+  - netdata_fleet maintainers (!UNKNOWN)
 options:
   opt_out:
     description: C(true) opts every install out of every telemetry channel, C(false) opts it back in.
@@ -106,6 +106,7 @@ attributes:
     description: Before and after of every file that changes.
   facts:
     support: full
+    description: Returns the post-apply facts under C(ansible_facts.netdata).
 notes:
   - The environment change reaches a running daemon only at restart; the module does not
     restart, it returns I(restart_required) and the reasons per install.

@@ -35,7 +35,7 @@ description:
     C(uuid), the key PostHog uses to drop duplicates) and its original C(timestamp), so a
     receiver can drop duplicates.
 author:
-  - netdata_fleet maintainers
+  - netdata_fleet maintainers (!UNKNOWN)
 options:
   event:
     description:
@@ -154,8 +154,10 @@ attributes:
     description: Sends nothing and returns the payloads that would be sent (api_key masked).
   diff_mode:
     support: none
+    description: The module changes nothing on the hosts, so there is no difference to show.
   action:
     support: full
+    description: Runs on the controller as an action plugin of the same name, which sends the events.
   bypass_host_loop:
     support: none
     description: Use C(run_once=true) with I(hosts) to send for a fleet in one task.

@@ -14,16 +14,24 @@ This module only reads Ansible's variables and hands plain data to them.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_records import (  # noqa: F401
+from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_records import (
     CHANNELS, STATUSES, STATUS_LABELS, host_record, records_from_results, render_json, summarize,
     to_plain,
 )
-from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_csv import (  # noqa: F401
+from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_csv import (
     COLUMNS as CSV_COLUMNS, render_csv,
 )
-from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_html import (  # noqa: F401
+from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_html import (
     render_html,
 )
+
+# The report's public interface: the functions of this module plus what it re-exports
+# from the modules that do the work, so a caller imports everything from here.
+__all__ = [
+    'CHANNELS', 'CSV_COLUMNS', 'DEFAULT_RESULT_VAR', 'STATUSES', 'STATUS_LABELS', 'host_record',
+    'records_from_hostvars', 'records_from_results', 'render_csv', 'render_html', 'render_json',
+    'summarize', 'to_plain',
+]
 
 DEFAULT_RESULT_VAR = 'netdata_inventory_result'
 

@@ -154,7 +154,7 @@ _CHANNEL_CELL = u'<td><span class="ch ch-{css}">{text}</span></td>'
 
 def _esc(value):
     # html.escape with quote=True: & < > " ' (safe in text and in quoted attributes).
-    return html_escape(value if type(value) is str else str(value), True)
+    return html_escape(str(value), True)  # str() of a str is that same str
 
 
 def host_rows_html(rows):

@@ -33,7 +33,7 @@ def _truncate(text, width):
 
 def donut(segments, center_label='hosts', size=200, thickness=34, aria_label='chart'):
     """A donut chart from ``[(label, count, colour), ...]`` with the total in the middle."""
-    total = sum(count for _, count, _ in segments)
+    total = sum(count for _label, count, _colour in segments)
     radius = (size - thickness) / 2.0
     centre = size / 2.0
     circumference = 2 * math.pi * radius
@@ -64,7 +64,7 @@ def donut(segments, center_label='hosts', size=200, thickness=34, aria_label='ch
 
 def stacked_bar(segments, width=560, height=26, aria_label='chart'):
     """One horizontal bar split in proportion to ``[(label, count, colour), ...]``."""
-    total = sum(count for _, count, _ in segments)
+    total = sum(count for _label, count, _colour in segments)
     parts = ['<svg class="stacked" xmlns="http://www.w3.org/2000/svg" width="100%%" height="%d" '
              'viewBox="0 0 %d %d" preserveAspectRatio="none" role="img" aria-label="%s">'
              % (height, width, height, _esc(aria_label)),
@@ -89,10 +89,10 @@ def bar_chart(items, colour='#3b7dd8', width=460, max_items=10, label_width=170,
     if len(items) > max_items:
         rest = items[max_items - 1:]
         items = items[:max_items - 1] + [
-            ('%d others' % len(rest), sum(count for _, count in rest))]
+            ('%d others' % len(rest), sum(count for _label, count in rest))]
     if not items:
         return Markup('<p class="empty">no data</p>')
-    top = max(count for _, count in items) or 1
+    top = max(count for _label, count in items) or 1
     bar_area = width - label_width - 50
     height = row_height * len(items) + 4
     chars = int(label_width / 7.2)

@@ -18,6 +18,7 @@ __metaclass__ = type
 import email.utils
 import ipaddress
 import json
+import math
 import random
 import re
 import threading
@@ -116,7 +117,7 @@ def parse_retry_after(value, now=None):
         if when is None:
             return None
         seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds or seconds < 0:  # NaN or in the past
+    if math.isnan(seconds) or seconds < 0:  # NaN or in the past
         return 0.0
     return seconds
 

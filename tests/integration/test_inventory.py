@@ -172,7 +172,7 @@ def _run_chromium(exe: str, tmp: Path, url: str, *action: str) -> subprocess.Com
             "--disable-default-apps", "--enable-logging=stderr", "--v=0",
             f"--user-data-dir={profile}", "--window-size=1400,2000", *action, url]
     return subprocess.run(argv, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-                          env={**os.environ, "HOME": str(tmp)})
+                          env={**os.environ, "HOME": str(tmp)}, check=False)
 
 
 def decode_png(data: bytes) -> tuple[int, int, list[bytes]]:

@@ -66,7 +66,7 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def fleet(lab_fleet_factory) -> Fleet:
-    return lab_fleet_factory([spec for spec, _ in CASES.values()])
+    return lab_fleet_factory([spec for spec, _expected in CASES.values()])
 
 
 def gather(fleet: Fleet, tmp_path, subset=("all",), limit=None) -> dict[str, dict]:
@@ -112,7 +112,7 @@ def normalise(value):
 def test_every_host_reports_and_the_state_is_as_expected(facts):
     assert set(facts) == set(CASES)
     wrong = {h: (facts[h]["telemetry"]["state"], expected, facts[h]["telemetry"]["reasons"])
-             for h, (_, expected) in CASES.items() if facts[h]["telemetry"]["state"] != expected}
+             for h, (_spec, expected) in CASES.items() if facts[h]["telemetry"]["state"] != expected}
     assert not wrong, json.dumps(wrong, indent=1)
 
 

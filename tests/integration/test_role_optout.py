@@ -48,10 +48,10 @@ def fleet(lab_fleet_factory) -> Fleet:
         HostSpec.clean(DAEMON, daemon=True),
         HostSpec.debian_default(DEB),
         HostSpec.clean(ENVONLY, setup=snippets.systemd_dropin(USER_DROPIN, "10-user.conf")),
-        HostSpec.clean(DNT0, setup=snippets.systemd_dropin("[Service]\nEnvironment=DO_NOT_TRACK=0\n",
-                                                          "10-user.conf")),
-        HostSpec.clean(DNTEMPTY, setup=snippets.systemd_dropin("[Service]\nEnvironment=DO_NOT_TRACK=\n",
-                                                              "10-user.conf")),
+        HostSpec.clean(DNT0, setup=snippets.systemd_dropin(
+            "[Service]\nEnvironment=DO_NOT_TRACK=0\n", "10-user.conf")),
+        HostSpec.clean(DNTEMPTY, setup=snippets.systemd_dropin(
+            "[Service]\nEnvironment=DO_NOT_TRACK=\n", "10-user.conf")),
         HostSpec.no_netdata(NONE),
         HostSpec.static_install(STATIC, version="2.3.1", setup=STATIC_UNIT),
         HostSpec.static_install(CLAIMED, version="2.6.0", setup=STATIC_UNIT + snippets.cloud_conf(

@@ -522,7 +522,7 @@ class Fleet:
     def ssh(self, host: str, cmd: str, timeout: float = 60) -> subprocess.CompletedProcess:
         """Run `cmd` over SSH as root (a login like Ansible's)."""
         return subprocess.run(self.ssh_command(host, cmd), capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+                              timeout=timeout, stdin=subprocess.DEVNULL, check=False)
 
     def run(self, host: str, cmd: str, env: Mapping[str, str] | None = None,
             check: bool = False, timeout: float = 60, input: str | None = None,
@@ -537,7 +537,7 @@ class Fleet:
         argv = ["nsenter", "-t", str(h.pid), "-m", "-u", "-p", "--",
                 "env", "-i", *[f"{k}={v}" for k, v in e.items()], "/bin/sh", "-c", f"cd / && {cmd}"]
         r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input,
-                           stdin=None if input is not None else subprocess.DEVNULL)
+                           stdin=None if input is not None else subprocess.DEVNULL, check=False)
         if check and r.returncode != 0:
             raise LabError(f"[{host}] `{cmd}` exited {r.returncode}:\n{r.stdout}\n{r.stderr}")
         return r
@@ -609,7 +609,7 @@ class Fleet:
         e = self.ansible_env()
         e.update(env or {})
         return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                              env=e, cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL)
+                              env=e, cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL, check=False)
 
     def ansible(self, pattern: str, module: str, args: str | None = None, *extra: str,
                 timeout: float = 300) -> subprocess.CompletedProcess:
@@ -618,7 +618,8 @@ class Fleet:
             argv += ["-a", args]
         argv += list(extra)
         return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                              env=self.ansible_env(), cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL)
+                              env=self.ansible_env(), cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL,
+                              check=False)
 
     # ---- the Netdata daemon ------------------------------------------------------
     def start_daemon(self, host: str, wait: bool = True) -> dict | None:

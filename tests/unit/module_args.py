@@ -14,8 +14,10 @@ setting ``basic._ANSIBLE_ARGS`` alone fails there with "No serialization profile
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+__all__ = ['patch_module_args']
+
 try:  # ansible-core >= 2.19
-    from ansible.module_utils.testing import patch_module_args  # noqa: F401  pylint: disable=unused-import
+    from ansible.module_utils.testing import patch_module_args
 except ImportError:  # ansible-core < 2.19
     import contextlib
     import json

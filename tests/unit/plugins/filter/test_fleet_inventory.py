@@ -75,7 +75,7 @@ def test_fleet_records_from_hostvars():
         seen.append(type(v))
         if isinstance(v, dict):
             for k, x in v.items():
-                assert type(k) is str
+                assert k.__class__ is str  # exactly str: a tagged subclass must not pass
                 walk(x)
         elif isinstance(v, list):
             for x in v:

@@ -128,7 +128,7 @@ def test_existing_optout_file_kept_as_is(root):
     f = p(root, OPTOUT)
     f.write_bytes(b'debian')
     os.chmod(str(f), 0o600)
-    changes, _ = run(root, [install()])
+    changes, _restart = run(root, [install()])
     assert 'optout_file' not in [c['purpose'] for c in changes]
     assert f.read_bytes() == b'debian'
 
@@ -250,7 +250,7 @@ def test_optin_neutralises_other_dropin_and_keeps_it(root):
     assert oa.plan_changes([install()], settings(opt_out=False), str(root))[0] == []
     # the user removes their drop-in: the neutraliser is no longer needed and goes
     other.unlink()
-    changes, _ = run(root, [install()], opt_out=False)
+    changes, _restart = run(root, [install()], opt_out=False)
     assert [c['purpose'] for c in changes] == ['dropin'] and not p(root, DROPIN).exists()
 
 
@@ -265,7 +265,7 @@ def test_optin_ignores_empty_value_elsewhere(root):
     other = p(root, '/etc/systemd/system/netdata.service.d/10-user.conf')
     other.parent.mkdir()
     other.write_text('[Service]\nEnvironment=DO_NOT_TRACK=\n')
-    changes, _ = run(root, [install()], opt_out=False)
+    changes, _restart = run(root, [install()], opt_out=False)
     assert changes == [] and not p(root, DROPIN).exists()
 
 

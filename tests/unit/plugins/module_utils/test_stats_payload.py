@@ -228,7 +228,7 @@ def test_fuzz_random_mutations_never_permit_more_than_the_rule():
     rng = random.Random(4)
     leaves = MUST_BE_TRUE + MUST_BE_FALSE + ['telemetry.state', 'installs.0.machine_guid', 'telemetry.drift']
     values = NOT_TRUE + NOT_FALSE + ['opted_in', GUID, 'partial']
-    for _ in range(3000):
+    for _iteration in range(3000):
         f = facts()
         for path in rng.sample(leaves, rng.randint(1, 4)):
             _set(f, path, rng.choice(values))
@@ -377,9 +377,10 @@ def test_tagged_like_subclasses_become_plain():
     f = facts()
     f['system_info']['host_os_name'] = Tagged('Debian')
     p = sp.build_payload(f, Tagged('START'), Tagged('-'), Tagged('-'), Tagged('r'), 't')
-    assert type(p['properties']['host_os_name']) is str
-    assert type(p['properties']['action']) is str
-    assert type(p['event']) is str
+    # Exactly str, not a subclass (isinstance would accept the tagged values).
+    assert p['properties']['host_os_name'].__class__ is str
+    assert p['properties']['action'].__class__ is str
+    assert p['event'].__class__ is str
 
 
 def test_build_does_not_mutate_facts():

@@ -59,7 +59,7 @@ def test_host_strings_are_escaped():
     parsed.feed(page)
     assert parsed.tags.count('script') == 1  # only the sort script
     assert 'img' not in parsed.tags and 'iframe' not in parsed.tags and 'b' not in parsed.tags
-    assert not [a for a, _ in parsed.attrs if a.startswith('on')]
+    assert not [a for a, _value in parsed.attrs if a.startswith('on')]
 
 
 def test_page_is_self_contained():

@@ -128,10 +128,10 @@ def test_to_plain_drops_ansible_data_tags():
     if not hasattr(template, 'trust_as_template'):
         pytest.skip('ansible-core < 2.19 has no data tagging')
     tagged = template.trust_as_template('Debian')
-    assert type(tagged) is not str
+    assert tagged.__class__ is not str  # exact types: tagged values are str subclasses
     plain = to_plain({'name': tagged, 'list': [tagged], 'tuple': (1, 2)})
     assert plain == {'name': 'Debian', 'list': ['Debian'], 'tuple': [1, 2]}
-    assert type(plain['name']) is str and type(plain['list'][0]) is str
+    assert plain['name'].__class__ is str and plain['list'][0].__class__ is str
 
 
 def test_statuses_cover_every_class():

@@ -148,8 +148,8 @@ def synthetic_results(n, seed=5):
         hosts.append(host)
         roll = rng.random()
         if roll < 0.04:
-            results[host] = {'unreachable': True, 'msg': 'Failed to connect to the host via ssh: '
-                                                          'Connection refused'}
+            results[host] = {'unreachable': True,
+                             'msg': 'Failed to connect to the host via ssh: Connection refused'}
             continue
         if roll < 0.06:
             results[host] = {'failed': True, 'msg': 'MODULE FAILURE: /usr/bin/python3: not found'}

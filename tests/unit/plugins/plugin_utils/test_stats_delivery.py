@@ -128,7 +128,9 @@ class FakeSession(object):
     def post(self, url, data=None, timeout=None, verify=None, allow_redirects=None):
         with self.lock:
             self.calls.append(dict(url=url, data=data, timeout=timeout, verify=verify, allow_redirects=allow_redirects))
-            step = self.script.pop(0) if self.script else 200
+            if not self.script:
+                return FakeResponse(200)
+            step = self.script.pop(0)
         if isinstance(step, Exception):
             raise step
         if isinstance(step, tuple):

@@ -97,7 +97,7 @@ class ResettingServer:
     def _loop(self):
         while not self.stopped:
             try:
-                conn, _ = self.sock.accept()
+                conn, _addr = self.sock.accept()
             except OSError:
                 return
             self.count += 1
@@ -123,7 +123,7 @@ class ResettingServer:
         head, body = data.split(b"\r\n\r\n", 1)
         length = 0
         for line in head.split(b"\r\n")[1:]:
-            k, _, v = line.partition(b":")
+            k, _sep, v = line.partition(b":")
             if k.strip().lower() == b"content-length":
                 length = int(v.strip())
         while len(body) < length:
@@ -226,7 +226,7 @@ class SyntheticFleet:
         if check:
             argv.append("--check")
         p = subprocess.run(argv, capture_output=True, text=True, env=self.env(env), timeout=timeout,
-                           cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL)
+                           cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL, check=False)
         try:
             return json.loads(dump.read_text()), p
         except (OSError, ValueError):
@@ -442,7 +442,8 @@ def test_send_event_playbook_over_synthetic_hosts(synth, tmp_path):
                 "-e", json.dumps({"stats_gather_facts": False, "stats_endpoint": c.url,
                                   "stats_spool": str(tmp_path / "spool.jsonl")})]
         env = synth.env()
-        p = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, cwd=str(REPO_ROOT))
+        p = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, cwd=str(REPO_ROOT),
+                           check=False)
     finally:
         c.stop()
     assert p.returncode == 0, p.stdout + p.stderr
