@@ -69,36 +69,9 @@ def fleet(lab_fleet_factory) -> Fleet:
     return lab_fleet_factory([spec for spec, _expected in CASES.values()])
 
 
-def gather(fleet: Fleet, tmp_path, subset=("all",), limit=None) -> dict[str, dict]:
-    out = tmp_path / "facts"
-    out.mkdir(parents=True, exist_ok=True)
-    playbook = tmp_path / "dump.yml"
-    playbook.write_text(
-        "- hosts: all\n  gather_facts: false\n  tasks:\n"
-        "    - netdata_fleet.telemetry.netdata_facts:\n"
-        f"        gather_subset: {json.dumps(list(subset))}\n"
-        "    - ansible.builtin.copy:\n"
-        "        content: \"{{ ansible_facts['netdata'] | to_json }}\"\n"
-        f"        dest: \"{out}/{{{{ inventory_hostname }}}}.json\"\n"
-        "        mode: '0600'\n"
-        "      delegate_to: localhost\n")
-    r = fleet.ansible_playbook(playbook, limit=limit)
-    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
-    return {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
-
-
 @pytest.fixture(scope="module")
 def facts(fleet, tmp_path_factory) -> dict[str, dict]:
-    return gather(fleet, tmp_path_factory.mktemp("facts"))
-
-
-def service_env(fleet: Fleet, host: str) -> dict[str, str]:
-    """The telemetry variables the service would start the agent with, computed by the
-    lab's own (independent) reading of the unit and drop-ins."""
-    r = fleet.run(host, "/usr/local/sbin/netdata-lab-service env")
-    assert r.returncode == 0, r.stderr
-    env = json.loads(r.stdout)["env"]
-    return {k: v for k, v in env.items() if k in ("DO_NOT_TRACK", "DISABLE_TELEMETRY")}
+    return fleet.netdata_facts(tmp_path_factory.mktemp("facts"))
 
 
 def normalise(value):
@@ -129,7 +102,7 @@ def test_system_info_agrees_with_netdatas_script(fleet, facts, host):
 def test_statistics_script_channel_agrees_with_netdatas_script(fleet, facts, host):
     install = facts[host]["installs"][0]
     channel = install["telemetry"]["channels"]["statistics_script"]
-    env = service_env(fleet, host)
+    env = fleet.service_env(host)
     if install["daemon"]["running"]:
         env = {k: v for k, v in fleet.daemon_env(host)["env"].items() if k in ("DO_NOT_TRACK", "DISABLE_TELEMETRY")}
         view = channel["running"]
@@ -189,14 +162,14 @@ def test_file_created_after_start_is_drift_until_restart(fleet, tmp_path):
     assert fleet.hello(host)["anonymous_statistics"] is True
     fleet.run(host, "touch /etc/netdata/.opt-out-from-anonymous-statistics", check=True)
     try:
-        before = gather(fleet, tmp_path / "before", subset=["telemetry"], limit=host)[host]
+        before = fleet.netdata_facts(tmp_path / "before", subset=["telemetry"], limit=host)[host]
         analytics = before["installs"][0]["telemetry"]["channels"]["daemon_analytics"]
         assert analytics["live"] is True and analytics["configured"] is False
         assert before["telemetry"]["drift"] is True
         assert before["telemetry"]["state"] == "partial"
 
         fleet.restart_daemon(host)
-        after = gather(fleet, tmp_path / "after", subset=["telemetry"], limit=host)[host]
+        after = fleet.netdata_facts(tmp_path / "after", subset=["telemetry"], limit=host)[host]
         analytics = after["installs"][0]["telemetry"]["channels"]["daemon_analytics"]
         assert analytics["live"] is False and analytics["enabled"] is False
         assert after["telemetry"]["drift"] is False
@@ -207,5 +180,5 @@ def test_file_created_after_start_is_drift_until_restart(fleet, tmp_path):
 
 
 def test_telemetry_subset_skips_system_info(fleet, tmp_path):
-    got = gather(fleet, tmp_path, subset=["telemetry"], limit="f-clean")["f-clean"]
+    got = fleet.netdata_facts(tmp_path, subset=["telemetry"], limit="f-clean")["f-clean"]
     assert "system_info" not in got and got["gather_subset"] == ["telemetry"]

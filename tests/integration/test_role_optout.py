@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from tests.lab import Fleet, HostSpec, snippets
-from tests.lab.fleet import IN_HOST_COMMON, IN_HOST_FAKEBIN, SERVICE_COMMAND, SYSTEM_PATH
+from tests.lab import Fleet, HostSpec, play_recap, snippets
+from tests.lab.fleet import IN_HOST_COMMON, IN_HOST_FAKEBIN, SYSTEM_PATH
 
 PLAYBOOK = "playbooks/enforce_optout.yml"
 DROPIN_DIR = "/etc/systemd/system/netdata.service.d"
@@ -70,26 +70,9 @@ def fleet(lab_fleet_factory) -> Fleet:
 
 # ---------------------------------------------------------------- helpers
 
-RECAP_RE = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
-
-
-def recap(out: str) -> dict[str, dict[str, int]]:
-    return {m.group(1): {"ok": int(m.group(2)), "changed": int(m.group(3)),
-                         "unreachable": int(m.group(4)), "failed": int(m.group(5))}
-            for m in RECAP_RE.finditer(out)}
-
-
 def play(fleet: Fleet, check=False, limit=None, **extra):
     r = fleet.ansible_playbook(PLAYBOOK, extra_vars=extra or None, check=check, limit=limit)
-    return r, recap(r.stdout)
-
-
-def service_env(fleet: Fleet, host: str) -> dict:
-    """DO_NOT_TRACK / DISABLE_TELEMETRY as the service would start the agent (unit +
-    drop-ins, folded by the lab's systemd stand-in)."""
-    r = fleet.run(host, f"{SERVICE_COMMAND} env", check=True)
-    env = json.loads(r.stdout)["env"]
-    return {k: env[k] for k in ("DO_NOT_TRACK", "DISABLE_TELEMETRY") if k in env}
+    return r, play_recap(r.stdout)
 
 
 def statistics_would_send(fleet: Fleet, host: str, config_dir: str) -> bool:
@@ -100,7 +83,7 @@ def statistics_would_send(fleet: Fleet, host: str, config_dir: str) -> bool:
     src = f"{IN_HOST_COMMON}/netdata-scripts/anonymous-statistics.sh"
     script = "/tmp/judge-anonymous-statistics.sh"
     log = "/tmp/judge-curl.log"
-    env = service_env(fleet, host)
+    env = fleet.service_env(host)
     env_args = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
     cmd = (f"sed 's#/etc/netdata/{OPTOUT}#{config_dir}/{OPTOUT}#' {src} > {script} && rm -f {log} && "
            f"env FAKE_CURL_LOG={log} {env_args} /bin/sh {script} START SUCCESS '' >/dev/null 2>&1; "
@@ -199,7 +182,7 @@ def test_optout_first_run(fleet):
 def test_real_daemon_restarted_and_quiet(fleet):
     assert fleet.hello(DAEMON)["anonymous_statistics"] is False
     assert daemon_start_events(fleet, DAEMON, wait=8) == []
-    assert service_env(fleet, DAEMON) == {"DO_NOT_TRACK": "1", "DISABLE_TELEMETRY": "1"}
+    assert fleet.service_env(DAEMON) == {"DO_NOT_TRACK": "1", "DISABLE_TELEMETRY": "1"}
 
 
 def test_statistics_script_quiet_everywhere(fleet):
@@ -270,7 +253,7 @@ def test_statistics_script_sends_after_optin(fleet):
     for host, config_dir in GOOD.items():
         if config_dir is None:
             continue
-        assert statistics_would_send(fleet, host, config_dir) is True, (host, service_env(fleet, host))
+        assert statistics_would_send(fleet, host, config_dir) is True, (host, fleet.service_env(host))
 
 
 def test_optin_neutralises_without_deleting_user_files(fleet):
@@ -306,7 +289,7 @@ def test_unreachable_host_is_counted(fleet, tmp_path):
 
 def play_with(fleet: Fleet, *args, extra=None):
     r = fleet.ansible_playbook(PLAYBOOK, *args, extra_vars=extra)
-    return r, recap(r.stdout)
+    return r, play_recap(r.stdout)
 
 
 def test_role_on_its_own_fails_the_host_with_a_clear_message(fleet, tmp_path):
@@ -317,7 +300,7 @@ def test_role_on_its_own_fails_the_host_with_a_clear_message(fleet, tmp_path):
                   "    - role: netdata_fleet.telemetry.optout\n")
     r = fleet.ansible_playbook(pb, limit=f"{DAEMON},{SYMLINK}",
                                extra_vars={"netdata_telemetry_restart": False})
-    rc = recap(r.stdout)
+    rc = play_recap(r.stdout)
     assert rc[DAEMON]["failed"] == 1 and rc[SYMLINK]["failed"] == 1, r.stdout
     assert "Netdata telemetry is not opted out on this host" in r.stdout
     assert "daemon_analytics: on (drift" in r.stdout, r.stdout

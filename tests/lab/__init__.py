@@ -10,9 +10,9 @@ See README.md.
 from . import snippets
 from .fleet import (DEFAULT_ADDR_BASE, RESTART_COMMAND, SERVICE_COMMAND, SSH_PORT, Fleet,
                     Host, HostSpec, LabAddressInUse, LabError, ScriptResult,
-                    lab_prerequisites, port_free)
+                    lab_prerequisites, play_recap, port_free)
 from .netdata_daemon import NETDATA_PORT
 
 __all__ = ["Fleet", "HostSpec", "Host", "LabError", "LabAddressInUse", "ScriptResult",
-           "lab_prerequisites", "port_free", "snippets", "SSH_PORT", "NETDATA_PORT",
+           "lab_prerequisites", "play_recap", "port_free", "snippets", "SSH_PORT", "NETDATA_PORT",
            "DEFAULT_ADDR_BASE", "RESTART_COMMAND", "SERVICE_COMMAND"]

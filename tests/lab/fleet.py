@@ -621,6 +621,35 @@ class Fleet:
                               env=self.ansible_env(), cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL,
                               check=False)
 
+    def netdata_facts(self, workdir: str | os.PathLike, subset: Sequence[str] = ("all",),
+                      limit: str | None = None) -> dict[str, dict]:
+        """Run netdata_fleet.telemetry.netdata_facts over SSH on the fleet (or *limit*):
+        host -> its ``ansible_facts['netdata']``, dumped through the controller."""
+        out = Path(workdir) / "netdata-facts"
+        out.mkdir(parents=True, exist_ok=True)
+        playbook = Path(workdir) / "netdata-facts.yml"
+        playbook.write_text(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n"
+            "    - netdata_fleet.telemetry.netdata_facts:\n"
+            f"        gather_subset: {json.dumps(list(subset))}\n"
+            "    - ansible.builtin.copy:\n"
+            "        content: \"{{ ansible_facts['netdata'] | to_json }}\"\n"
+            f"        dest: \"{out}/{{{{ inventory_hostname }}}}.json\"\n"
+            "        mode: '0600'\n"
+            "      delegate_to: localhost\n")
+        r = self.ansible_playbook(playbook, limit=limit)
+        if r.returncode != 0:
+            raise LabError(f"netdata_facts failed:\n{r.stdout[-4000:]}\n{r.stderr[-2000:]}")
+        return {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
+
+    def service_env(self, host: str) -> dict[str, str]:
+        """DO_NOT_TRACK / DISABLE_TELEMETRY as the service would start the agent: the unit
+        and drop-ins folded by the lab's own systemd stand-in (independent of the
+        collection's parser, so tests can use it as a judge)."""
+        r = self.run(host, f"{SERVICE_COMMAND} env", check=True)
+        env = json.loads(r.stdout)["env"]
+        return {k: env[k] for k in ("DO_NOT_TRACK", "DISABLE_TELEMETRY") if k in env}
+
     # ---- the Netdata daemon ------------------------------------------------------
     def start_daemon(self, host: str, wait: bool = True) -> dict | None:
         """Start the real daemon in the host (no-op when it runs); returns hello."""
@@ -716,3 +745,13 @@ class Fleet:
         if res.rc != 0:
             raise LabError(f"[{host}] system-info.sh exited {res.rc}: {res.stderr[-1000:]}")
         return netdata_daemon.parse_system_info(res.stdout)
+
+
+PLAY_RECAP_RE = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+def play_recap(stdout: str) -> dict[str, dict[str, int]]:
+    """host -> {ok, changed, unreachable, failed} from ansible-playbook's PLAY RECAP."""
+    return {m.group(1): {"ok": int(m.group(2)), "changed": int(m.group(3)),
+                         "unreachable": int(m.group(4)), "failed": int(m.group(5))}
+            for m in PLAY_RECAP_RE.finditer(stdout)}
