@@ -19,7 +19,8 @@ import fcntl
 import json
 import os
 import stat
-import tempfile
+
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils import safe_files
 
 SPOOL_FORMAT = 1
 
@@ -110,7 +111,6 @@ def read_lines(path):
 
 def write_lines(path, lines):
     """Atomically replace the spool with C(lines) (mode 0600); an empty list removes it."""
-    directory = os.path.dirname(path)
     if not lines:
         try:
             os.unlink(path)
@@ -118,30 +118,14 @@ def write_lines(path, lines):
             if e.errno != errno.ENOENT:
                 raise SpoolError('cannot remove spool %s: %s' % (path, e))
         return
-    fd, tmp = tempfile.mkstemp(prefix='.stats_spool.', suffix='.tmp', dir=directory)
+    data = b''.join(line.encode('utf-8', 'surrogateescape') + b'\n' for line in lines)
     try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, 'wb') as f:
-            for line in lines:
-                f.write(line.encode('utf-8', 'surrogateescape') + b'\n')
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        tmp = None
-        # Make the rename itself durable.
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError as e:
+        # The same writer the modules use: temp file in the spool's dir, fsync, rename,
+        # dir fsync; it refuses a symlink planted at the spool path. mkstemp's 0600 holds
+        # from the first byte, so no other user can read a half-written spool.
+        safe_files.write_file(path, data, mode=0o600, owner=None, group=None)
+    except (OSError, safe_files.UnsafePathError) as e:
         raise SpoolError('cannot write spool %s: %s' % (path, e))
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
 
 
 def append_records(path, records):
