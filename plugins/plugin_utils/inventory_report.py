@@ -29,21 +29,21 @@ from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_
 # from the modules that do the work, so a caller imports everything from here.
 __all__ = [
     'CHANNELS', 'CSV_COLUMNS', 'DEFAULT_RESULT_VAR', 'STATUSES', 'STATUS_LABELS', 'host_record',
-    'records_from_hostvars', 'records_from_results', 'render_csv', 'render_html', 'render_json',
+    'host_vars_of', 'read_host_var', 'records_from_hostvars', 'records_from_results', 'render_csv', 'render_html', 'render_json',
     'summarize', 'to_plain',
 ]
 
 DEFAULT_RESULT_VAR = 'netdata_inventory_result'
 
 
-def _host_vars(hostvars, host):
+def host_vars_of(hostvars, host):
     try:
         return hostvars[host]
     except Exception:  # a name that is not in the inventory: recorded, not raised
         return None
 
 
-def _get(host_vars, key):
+def read_host_var(host_vars, key):
     # Each access templates that one variable of that host (ansible-core >= 2.19 hostvars
     # are lazy); read only the keys needed, once.
     try:
@@ -61,12 +61,12 @@ def records_from_hostvars(hostvars, hosts, unreachable=None, result_var=DEFAULT_
     results, addresses = {}, {}
     for host in hosts or []:
         host = str(host)
-        host_vars = _host_vars(hostvars, host)
-        result = _get(host_vars, result_var)
+        host_vars = host_vars_of(hostvars, host)
+        result = read_host_var(host_vars, result_var)
         if not isinstance(result, dict) or not (
                 'ansible_facts' in result or result.get('unreachable') or result.get('failed')
                 or result.get('skipped')):
-            facts = _get(host_vars, 'ansible_facts')
+            facts = read_host_var(host_vars, 'ansible_facts')
             netdata = facts.get('netdata') if hasattr(facts, 'get') else None
             result = {'ansible_facts': {'netdata': netdata}} if netdata is not None else None
         if result is not None:
@@ -78,7 +78,7 @@ def records_from_hostvars(hostvars, hosts, unreachable=None, result_var=DEFAULT_
                 'msg': result.get('msg'),
             })
             results[host] = result
-        address = _get(host_vars, 'ansible_host')
+        address = read_host_var(host_vars, 'ansible_host')
         addresses[host] = to_plain(address) if address is not None else None
     return records_from_results([str(h) for h in hosts or []], results, addresses,
                                 unreachable=[str(h) for h in unreachable or []])
