@@ -323,12 +323,17 @@ def plan_installer_env(settings, root='/'):
                 kept.append(line)
             new = b''.join(kept)
     if new != current:
-        meta = safe_files.file_meta(host_path(root, env_path))
-        _writable_dir(root, os.path.dirname(env_path), 'directory')
-        changes.append(_change(env_path, 'installer_environment', current, new,
-                               mode=meta['mode'] if meta else 0o644,
-                               owner=meta['uid'] if meta else 0, group=meta['gid'] if meta else 0))
+        changes.append(_edit_keeping_owner(root, env_path, 'installer_environment', current, new))
     return changes, notes
+
+
+def _edit_keeping_owner(root, path, purpose, current, new):
+    """A change to a file the user owns (installer or container env file): keep its mode
+    and owner; a new one is root's, 0644."""
+    meta = safe_files.file_meta(host_path(root, path))
+    _writable_dir(root, os.path.dirname(path), 'directory')
+    return _change(path, purpose, current, new, mode=meta['mode'] if meta else 0o644,
+                   owner=meta['uid'] if meta else 0, group=meta['gid'] if meta else 0)
 
 
 def plan_container_env(settings, root='/'):
@@ -349,11 +354,7 @@ def plan_container_env(settings, root='/'):
                              'never deletes an opt-out file it already created inside a '
                              'container, recreate the container to opt in' % path)
         if new != current:
-            meta = safe_files.file_meta(host_path(root, path))
-            _writable_dir(root, os.path.dirname(path), 'directory')
-            changes.append(_change(path, 'container_env', current, new,
-                                   mode=meta['mode'] if meta else 0o644,
-                                   owner=meta['uid'] if meta else 0, group=meta['gid'] if meta else 0))
+            changes.append(_edit_keeping_owner(root, path, 'container_env', current, new))
     return changes, notes
 
 
