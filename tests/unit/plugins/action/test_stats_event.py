@@ -20,6 +20,7 @@ from ansible.errors import AnsibleActionFail  # noqa: E402
 
 from ansible_collections.netdata_fleet.telemetry.plugins.action import stats_event as action_mod  # noqa: E402
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils import stats_delivery, stats_spool  # noqa: E402
+from ansible_collections.netdata_fleet.telemetry.tests.unit.plugins.http_fakes import FakeResponse
 
 try:
     from ansible.template import trust_as_template
@@ -69,16 +70,6 @@ def make_task_vars(hosts, current='h0', play_all=None, play_active=None):
           'ansible_play_batch': list(play_active or hosts), 'ansible_play_hosts': list(play_active or hosts),
           'ansible_play_hosts_all': list(play_all or hosts)}
     return tv
-
-
-class FakeResponse(object):
-    def __init__(self, status, headers=None):
-        self.status_code = status
-        self.headers = headers or {}
-        self.content = b''
-
-    def close(self):
-        pass
 
 
 class FakeSession(object):

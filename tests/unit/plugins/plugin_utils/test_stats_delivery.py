@@ -14,6 +14,7 @@ import pytest
 
 
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils import stats_delivery as sd  # noqa: E402
+from ansible_collections.netdata_fleet.telemetry.tests.unit.plugins.http_fakes import FakeResponse
 
 requests = pytest.importorskip('requests')
 
@@ -107,16 +108,6 @@ def test_parse_retry_after_http_date():
 
 
 # ---------------------------------------------------------------------------- retries (fake transport)
-class FakeResponse(object):
-    def __init__(self, status, headers=None):
-        self.status_code = status
-        self.headers = headers or {}
-        self.content = b''
-
-    def close(self):
-        pass
-
-
 class FakeSession(object):
     """Plays a script of responses/exceptions; records calls."""
 
