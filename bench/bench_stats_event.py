@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import http.server
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,9 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from tests.lab.synthetic import synthetic_ansible_env, write_fact_cache  # noqa: E402
 
 
 class Collector:
@@ -102,13 +104,7 @@ def make_fleet(workdir: Path, n: int):
     cache = workdir / "factcache"
     cache.mkdir(parents=True)
     names = [f"bench{i:04d}" for i in range(n)]
-    src = workdir / "facts.json"
-    src.write_text(json.dumps({h: {"netdata": netdata_facts(str(uuid.uuid4()))} for h in names}))
-    code = ("import json, sys\nfrom ansible.plugins.loader import cache_loader\n"
-            "c = cache_loader.get('jsonfile')\n"
-            "for h, f in json.load(open(sys.argv[1])).items():\n    c.set(h, f)\n")
-    subprocess.run([sys.executable, "-c", code, str(src)], check=True,
-                   env=dict(os.environ, ANSIBLE_CACHE_PLUGIN_CONNECTION=str(cache)))
+    write_fact_cache(cache, {h: {"netdata": netdata_facts(str(uuid.uuid4()))} for h in names})
     inv = workdir / "inventory.json"
     inv.write_text(json.dumps({"all": {"hosts": {h: None for h in names},
                                        "vars": {"ansible_connection": "local",
@@ -146,17 +142,7 @@ NAIVE = [{
 def run_playbook(workdir, inv, cache, play, endpoint, forks, limit=None):
     pb = workdir / f"pb-{uuid.uuid4().hex[:6]}.yml"
     pb.write_text(json.dumps(play))
-    env = dict(os.environ)
-    for k in ("DO_NOT_TRACK", "DISABLE_TELEMETRY"):
-        env.pop(k, None)
-    env.update({
-        "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
-        "ANSIBLE_COLLECTIONS_PATH": str(REPO_ROOT / ".build" / "collections"),
-        "ANSIBLE_CACHE_PLUGIN": "jsonfile", "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(cache),
-        "ANSIBLE_CACHE_PLUGIN_TIMEOUT": "0", "ANSIBLE_FORKS": str(forks), "ANSIBLE_PIPELINING": "1",
-        "ANSIBLE_LOCAL_TEMP": str(workdir / "ansible-tmp"), "ANSIBLE_NOCOLOR": "1",
-        "NETDATA_FLEET_TELEMETRY_LOOPBACK_ONLY": "1",
-    })
+    env = synthetic_ansible_env(cache, workdir, {"ANSIBLE_FORKS": str(forks), "ANSIBLE_PIPELINING": "1"})
     argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(inv), str(pb), "-e", json.dumps({"endpoint": endpoint})]
     if limit is not None:
         argv += ["--limit", limit]

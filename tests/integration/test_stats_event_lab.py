@@ -15,7 +15,6 @@ Safety: every endpoint is 127.0.0.1; the plugin's test guard
 from __future__ import annotations
 
 import json
-import os
 import socket
 import struct
 import subprocess
@@ -27,9 +26,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.lab.synthetic import LOOPBACK_GUARD_ENV, synthetic_ansible_env, write_fact_cache
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-GUARD_ENV = "NETDATA_FLEET_TELEMETRY_LOOPBACK_ONLY"
+GUARD_ENV = LOOPBACK_GUARD_ENV
 
 werkzeug = pytest.importorskip("werkzeug")
 from pytest_httpserver import HTTPServer  # noqa: E402
@@ -162,23 +163,6 @@ def synthetic_netdata(guid, state="opted_in"):
     }
 
 
-def write_fact_cache(cache_dir: Path, facts_by_host: dict):
-    """Pre-load facts with Ansible's own jsonfile cache plugin (its on-disk format changes
-    between ansible-core versions, so let the installed version write it)."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    src = Path(cache_dir) / "facts.json"
-    src.write_text(json.dumps(facts_by_host))
-    code = (
-        "import json, os, sys\n"
-        "from ansible.plugins.loader import cache_loader\n"
-        "c = cache_loader.get('jsonfile')\n"
-        "for h, f in json.load(open(sys.argv[1])).items():\n"
-        "    c.set(h, f)\n"
-    )
-    env = dict(os.environ, ANSIBLE_CACHE_PLUGIN_CONNECTION=str(cache_dir))
-    subprocess.run([sys.executable, "-c", code, str(src)], check=True, env=env)
-
-
 class SyntheticFleet:
     def __init__(self, tmp: Path, facts_by_host: dict):
         """facts_by_host: name -> ansible_facts dict ({} = no facts at all)."""
@@ -192,21 +176,7 @@ class SyntheticFleet:
         self.inventory.write_text(json.dumps(inv))
 
     def env(self, extra=None):
-        env = dict(os.environ)
-        for k in ("DO_NOT_TRACK", "DISABLE_TELEMETRY"):
-            env.pop(k, None)
-        env.update({
-            "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
-            "ANSIBLE_COLLECTIONS_PATH": str(REPO_ROOT / ".build" / "collections"),
-            "ANSIBLE_CACHE_PLUGIN": "jsonfile",
-            "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(self.cache),
-            "ANSIBLE_CACHE_PLUGIN_TIMEOUT": "0",
-            "ANSIBLE_LOCAL_TEMP": str(self.tmp / "ansible-tmp"),
-            "ANSIBLE_NOCOLOR": "1",
-            GUARD_ENV: "1",
-        })
-        env.update(extra or {})
-        return env
+        return synthetic_ansible_env(self.cache, self.tmp, extra)
 
     def run_task(self, task_args: dict, check=False, env=None, timeout=300):
         """One play over every host, one run_once stats_event task; returns its result."""
