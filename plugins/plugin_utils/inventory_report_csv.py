@@ -10,8 +10,7 @@ columns): append new columns at the end, never reorder or rename.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import csv
-import io
+import re
 
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_records import (
     CHANNELS,
@@ -34,14 +33,28 @@ COLUMNS = (
 )
 
 # A cell starting with one of these is a formula to Excel and LibreOffice; host-supplied
-# text (an os-release NAME, a CPU model) must not become one.
-_FORMULA_START = ('=', '+', '-', '@', '\t', '\r')
+# text (an os-release NAME, a CPU model) must not become one. Leading blanks do not save
+# a cell (LibreOffice can trim them on import), and the full-width forms count in some
+# locales.
+_FORMULA_START = ('=', '+', '-', '@', '\t', '\r', '\uff1d', '\uff0b', '\uff0d', '\uff20')
+# After a line break inside a cell a reader that splits rows on any CR or LF (not all
+# honour quotes) starts a new row there: the text after the break is a cell start too.
+_AFTER_BREAK = re.compile(r'([\r\n])([ \t]*)(?=[-=+@\uff1d\uff0b\uff0d\uff20])')
+# RFC 4180: a cell holding one of these is quoted. Python's csv module does not quote a
+# bare CR when the line terminator is LF, and a spreadsheet then splits the row there.
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+
+
+def _neutralised(text):
+    if text.lstrip(' ').startswith(_FORMULA_START):
+        text = "'" + text
+    return _AFTER_BREAK.sub(r"\1\2'", text)
 
 
 def _cell(value):
     kind = type(value)
     if kind is str:
-        return "'" + value if value.startswith(_FORMULA_START) else value
+        return _neutralised(value)
     if value is None:
         return ''
     if kind is bool:
@@ -49,6 +62,10 @@ def _cell(value):
     if kind in (int, float):
         return str(value)
     return _cell(str(value))
+
+
+def _csv_line(cells):
+    return ','.join('"%s"' % c.replace('"', '""') if _NEEDS_QUOTES.search(c) else c for c in cells) + '\n'
 
 
 def _joined(values):
@@ -111,12 +128,7 @@ def row(record):
 def render_csv(records):
     """CSV text: a header row of ``COLUMNS`` then one row per record.
 
-    RFC 4180 quoting (a cell with a comma, quote or line break is quoted, quotes doubled),
+    RFC 4180 quoting (a cell with a comma, quote, CR or LF is quoted, quotes doubled),
     ``\\n`` line ends between rows; line breaks inside a quoted cell are kept as they are.
     """
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator='\n', quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(COLUMNS)
-    for record in records:
-        writer.writerow(row(record))
-    return out.getvalue()
+    return _csv_line(COLUMNS) + ''.join(_csv_line(row(record)) for record in records)

@@ -3,6 +3,8 @@ import csv
 import io
 import random
 
+import pytest
+
 
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_csv import (  # noqa: E402
     COLUMNS, render_csv,
@@ -58,6 +60,47 @@ def test_hostile_values_round_trip():
     # a cell that a spreadsheet would run as a formula is neutralised
     assert row['cpu_model'] == '\'=HYPERLINK("http://x.invalid","click")'
     assert len(rows) == 2  # newlines stayed inside their quoted cell
+
+
+FORMULA_STARTS = ('=', '+', '-', '@', '\uff1d', '\uff0b', '\uff0d', '\uff20')
+HOSTILE_NAMES = [
+    '\r=cmd|\' /C calc\'!A0',              # a bare CR, then a formula
+    'Debian\r=cmd|\' /C calc\'!A0',
+    'Debian\n+1+1',
+    'Debian\r\n @SUM(1)',
+    '  =1+1',                              # blanks a reader may trim
+    '\t-2+3',
+    '\uff1dHYPERLINK("x")',                 # full-width equals sign
+    'plain, "quoted"\rtext',
+]
+
+
+def _readings(text):
+    """The ways a spreadsheet may read the file: RFC 4180 (quotes honoured), universal
+    newlines (CR alone ends a line), and a naive reader that splits rows on any CR or LF
+    before it looks at quotes."""
+    yield 'rfc4180', list(csv.reader(io.StringIO(text, newline='')))
+    yield 'universal', list(csv.reader(io.StringIO(text)))
+    naive = []
+    for line in text.replace('\r\n', '\n').replace('\r', '\n').split('\n'):
+        naive.extend(csv.reader([line]))
+    yield 'naive', naive
+
+
+@pytest.mark.parametrize('name', HOSTILE_NAMES)
+def test_no_reading_starts_a_cell_with_a_formula(name):
+    rng = random.Random(3)
+    f = synthetic_facts(rng, 'out', os_entry=(name, 'evil', '1', '6.1.0'), container='none')
+    text = render_csv([host_record('h1', f)])
+    for how, rows in _readings(text):
+        for cells in rows:
+            for cell in cells:
+                assert not cell.lstrip(' \t\r\n').startswith(FORMULA_STARTS), (how, cell, text)
+    rows = list(csv.reader(io.StringIO(text, newline='')))
+    assert len(rows) == 2  # the row was not split
+    row = dict(zip(rows[0], rows[1]))
+    # nothing is lost: the text is all there, only guarded
+    assert row['host_os_name'].replace("'", '') == name.replace("'", '')
 
 
 def test_row_values():
