@@ -10,10 +10,11 @@ import uuid
 import pytest
 
 from tests.lab import Fleet, HostSpec, LabAddressInUse, snippets
-from tests.lab.fleet import SSH_PORT
+from tests.lab.fleet import LAB_DIR, SSH_PORT
 
 CLEAN, OPTOUT, BARE = "lab-clean", "lab-optout", "lab-nonetdata"
 OPT_OUT_FILE = "/etc/netdata/.opt-out-from-anonymous-statistics"
+LAB_OS_RELEASE = (LAB_DIR / "files" / "os-release").read_text()
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,13 @@ def test_os_release_is_per_host(fleet):
     assert fleet.read_file(OPTOUT, "/etc/lsb-release") is None
     assert "DISTRIB_CODENAME" in fleet.read_file(CLEAN, "/etc/lsb-release")
     with open("/etc/os-release") as f:  # the machine's own is untouched
-        assert "ID=debian" in f.read()
+        machine_os_release = f.read()
+    assert 'ID="ubuntu"' not in machine_os_release
+    # Nothing of the machine's OS identity shows through: the hosts that set none get the
+    # lab's (Debian 12, no /etc/lsb-release), whatever the machine has.
+    assert fleet.read_file(BARE, "/etc/os-release") == LAB_OS_RELEASE
+    assert fleet.read_file(BARE, "/usr/lib/os-release") == LAB_OS_RELEASE
+    assert fleet.read_file(BARE, "/etc/lsb-release") is None
     # Netdata's own detection agrees (as host OS on the bare hosts, container OS on the
     # docker-looking one).
     clean = fleet.system_info(CLEAN)
@@ -80,7 +87,10 @@ def test_os_release_is_per_host(fleet):
 def test_container_or_bare_metal_as_system_info_sees_it(fleet):
     bare = fleet.system_info(CLEAN)
     assert bare["system_container"] == "none"
-    assert bare["system_virtualization"] == "kvm"  # this machine is a VM
+    # What the machine is (VM or bare metal) is the machine's; the host must say the same
+    # as systemd's own detection inside it, whatever that is.
+    detected = fleet.run(CLEAN, "systemd-detect-virt -v || true").stdout.strip()
+    assert bare["system_virtualization"] == detected
     assert bare["instance_cloud_type"] == "unknown"  # fake curl: metadata probe timed out
     assert fleet.system_info(BARE)["system_container"] == "docker"
     assert fleet.exists(BARE, "/.dockerenv") and not fleet.exists(CLEAN, "/.dockerenv")

@@ -35,6 +35,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -125,6 +126,11 @@ Virtualization type:             full
 EOF
 '''
 
+LAB_OS_RELEASE = (Path(__file__).resolve().parents[1] / "lab" / "files" / "os-release").read_text()
+# Files that decide the OS identity: every case starts without the machine's and gets the
+# lab's Debian 12 os-release unless it brings or removes its own.
+OS_IDENTITY = ("/etc/os-release", "/usr/lib/os-release", "/etc/lsb-release", "/host")
+
 DOCKERENV = "/.dockerenv"
 DETECT_VIRT = "/usr/bin/systemd-detect-virt"
 
@@ -177,6 +183,9 @@ def run_case(tmp_path, files, remove, env):
     payload.mkdir()
     all_files = dict(files)
     all_files[FAKEBIN + "/curl"] = FAKE_CURL
+    for path in ("/etc/os-release", "/usr/lib/os-release"):
+        if path not in remove:
+            all_files.setdefault(path, LAB_OS_RELEASE)
     for path, content in all_files.items():
         target = payload / path.lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -184,7 +193,7 @@ def run_case(tmp_path, files, remove, env):
         if path.startswith(FAKEBIN) or "/bin/" in path:
             target.chmod(0o755)
     remove_list = tmp_path / "remove"
-    remove_list.write_text("\n".join(remove) + "\n")
+    remove_list.write_text("\n".join(OS_IDENTITY + tuple(remove)) + "\n")
     scratch = tmp_path / "host"
     scratch.mkdir()
     setup = tmp_path / "setup.sh"

@@ -274,6 +274,7 @@ class Fleet:
             if os.path.exists(f"{SCRIPTS_DIR}/{s}"):
                 shutil.copy2(f"{SCRIPTS_DIR}/{s}", c / "netdata-scripts" / s)
         shutil.copy2(LAB_DIR / "host_init.sh", c / "host_init.sh")
+        shutil.copy2(LAB_DIR / "files" / "os-release", c / "os-release")
         for key, comment in ((self.key_path, "lab-client"), (c / "ssh_host_ed25519_key", "lab-host")):
             subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment,
                             "-f", str(key)], check=True, stdin=subprocess.DEVNULL)

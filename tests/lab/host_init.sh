@@ -56,11 +56,13 @@ case "$LAB_CONTAINER" in
   "") rm -f /.dockerenv /run/.containerenv ;;
   *) rm -f /.dockerenv; mkdir -p /run/systemd; echo "$LAB_CONTAINER" > /run/systemd/container ;;
 esac
-# /etc/os-release is a symlink to ../usr/lib/os-release on Debian: make it a regular file
-# of this host so a setup snippet can just write it.
-if [ -L /etc/os-release ]; then
-  cp -L /etc/os-release /etc/os-release.lab-tmp && mv -f /etc/os-release.lab-tmp /etc/os-release
-fi
+# The OS identity is the lab's, never the machine's: a machine with an /etc/lsb-release
+# (every Ubuntu) or another os-release would otherwise show through in every host.
+# Both files are regular files of this host so a setup snippet can just write them; a
+# fresh Debian 12 has no /etc/lsb-release.
+rm -f /etc/os-release /usr/lib/os-release /etc/lsb-release
+cp /usr/local/lib/netdata-lab/os-release /usr/lib/os-release
+cp /usr/local/lib/netdata-lab/os-release /etc/os-release
 # Nothing in a host may reach the network: curl and wget are the recording fakes, both on
 # the usual path and first on the daemon's PATH.
 for p in curl wget; do
