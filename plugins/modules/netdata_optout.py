@@ -38,7 +38,9 @@ options:
     type: bool
     default: true
   service_name:
-    description: The systemd service of the agent (with or without C(.service)).
+    description:
+      - The systemd service of the agent (with or without C(.service)); a name systemd would
+        refuse as a unit name fails the task before anything is read or written.
     type: str
     default: netdata
   dropin_name:
@@ -210,6 +212,8 @@ ansible_facts:
       type: dict
 """
 
+import re
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils import optout_apply
@@ -218,6 +222,15 @@ from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.facts_gath
 
 # Tests point this at a fixture tree.
 ROOT = '/'
+
+# systemd's unit name grammar (unit_name_is_valid() in src/basic/unit-name.c): letters,
+# digits and ``:-_.\``, an optional ``@instance``, at most 255 bytes with the suffix. A
+# name outside it could never be a unit, and one with ``/`` or ``..`` would put the drop-in
+# outside /etc/systemd/system.
+_UNIT_NAME_RE = re.compile(r'\A[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\Z')
+_DROPIN_NAME_RE = re.compile(r'\A[A-Za-z0-9_][A-Za-z0-9:_.@+\-]*\.conf\Z')
+_PATH_OPTIONS = ('profile_path', 'container_env_files', 'config_dir')
+_TEXT_OPTIONS = ('dropin_content', 'dropin_neutral_content', 'profile_content')
 
 
 def gather_facts(params, root='/'):
@@ -243,6 +256,34 @@ def settings_from(params):
     }
 
 
+def argument_problems(params):
+    """Every bad argument, as messages naming the option; checked before anything is read,
+    planned or written."""
+    problems = []
+    service = params['service_name']
+    unit = service[:-len('.service')] if service.endswith('.service') else service
+    if not _UNIT_NAME_RE.match(unit) or unit in ('.', '..') or len(unit) + len('.service') > 255:
+        problems.append('service_name must be a systemd service name (letters, digits, ":-_.\\", '
+                        'an optional @instance), not %r' % service)
+    name = params['dropin_name']
+    if not _DROPIN_NAME_RE.match(name) or len(name) > 255:
+        problems.append('dropin_name must be a plain file name ending in .conf, not %r' % name)
+    for option in _PATH_OPTIONS:
+        value = params[option]
+        for path in (value if isinstance(value, list) else [value]):
+            if '\0' in path:
+                problems.append('%s: %r holds a NUL byte' % (option, path))
+            elif not path.startswith('/'):
+                problems.append('%s: %r is not an absolute path' % (option, path))
+    for option in _TEXT_OPTIONS:
+        if params[option] is not None and '\0' in params[option]:
+            problems.append('%s holds a NUL byte' % option)
+    timeout = params['live_timeout']
+    if not 0 < timeout <= 60:  # NaN fails this too
+        problems.append('live_timeout must be more than 0 and at most 60 seconds, got %s' % timeout)
+    return problems
+
+
 def run_module():
     module = AnsibleModule(
         argument_spec=dict(
@@ -264,13 +305,9 @@ def run_module():
         supports_check_mode=True,
     )
     params = module.params
-    name = params['dropin_name']
-    if '/' in name or not name.endswith('.conf') or name.startswith('.'):
-        module.fail_json(msg='dropin_name must be a plain file name ending in .conf, not %r' % name)
-
-    if not 0 < params['live_timeout'] <= 60:
-        module.fail_json(msg='live_timeout must be more than 0 and at most 60 seconds, got %s'
-                         % params['live_timeout'])
+    problems = argument_problems(params)
+    if problems:
+        module.fail_json(msg='; '.join(problems))
     problems = config_dir_problems(params['config_dir'], root=ROOT)
     if problems:
         module.fail_json(msg='; '.join(problems))

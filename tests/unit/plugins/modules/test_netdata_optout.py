@@ -181,3 +181,43 @@ def test_role_defaults_documented_and_validated():
             assert lines[i - 1].startswith('# '), line
             name = line.split(':', 1)[0]
             assert options[name].get('default') == defaults[name], name
+
+
+@pytest.mark.parametrize('args, expected', [
+    ({'service_name': '../../../tmp/x'}, 'service_name must be a systemd service name'),
+    ({'service_name': ''}, 'service_name must be a systemd service name'),
+    ({'service_name': '.service'}, 'service_name must be a systemd service name'),
+    ({'service_name': '..'}, 'service_name must be a systemd service name'),
+    ({'service_name': 'net\0data'}, 'service_name must be a systemd service name'),
+    ({'service_name': 'x' * 250}, 'service_name must be a systemd service name'),
+    ({'dropin_name': '../evil.conf'}, 'dropin_name must be a plain file name'),
+    ({'dropin_name': 'a\0b.conf'}, 'dropin_name must be a plain file name'),
+    ({'dropin_name': '.conf'}, 'dropin_name must be a plain file name'),
+    ({'dropin_name': 'x.conf\n'}, 'dropin_name must be a plain file name'),
+    ({'container_env_files': ['/srv/a\0b.env']}, 'container_env_files'),
+    ({'container_env_files': ['relative.env']}, 'not an absolute path'),
+    ({'config_dir': ['/etc/\0netdata']}, 'config_dir'),
+    ({'profile_path': '/etc/profile.d/a\0.sh'}, 'profile_path'),
+    ({'dropin_content': '[Service]\0\n'}, 'dropin_content holds a NUL byte'),
+    ({'live_timeout': float('nan')}, 'live_timeout'),
+    ({'live_timeout': float('inf')}, 'live_timeout'),
+])
+def test_bad_arguments_fail_before_anything_is_read(root, monkeypatch, capsys, args, expected):
+    def gather(params, root='/'):
+        raise AssertionError('facts gathered despite a bad argument')
+    monkeypatch.setattr(netdata_optout, 'gather_facts', gather)
+    before = sorted(str(p) for p in root.rglob('*'))
+    assert run(args) == 1
+    result = result_of(capsys)
+    assert expected in result['msg']
+    assert 'embedded null byte' not in result['msg'] and 'Traceback' not in result['msg']
+    assert sorted(str(p) for p in root.rglob('*')) == before
+
+
+@pytest.mark.parametrize('service', ['netdata', 'netdata.service', 'netdata@main', 'my_netdata-2.service'])
+def test_good_service_names_plan_a_dropin_under_etc_systemd_system(root, monkeypatch, capsys, service):
+    monkeypatch.setattr(netdata_optout, 'gather_facts', fake_facts())
+    assert run({'service_name': service}, check=True) == 0
+    paths = [c['path'] for c in result_of(capsys)['changes']]
+    unit = service if service.endswith('.service') else service + '.service'
+    assert '/etc/systemd/system/%s.d/zz-netdata-fleet-telemetry.conf' % unit in paths
