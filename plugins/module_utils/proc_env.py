@@ -10,8 +10,14 @@ mapped to an install prefix through its executable (``/usr/sbin/netdata`` -> ``/
 the statistics script and the analytics flag actually see; its start time lets the
 decision tell whether the opt-out file or a config change came after the start.
 
-Daemons in another mount namespace (a container seen from the host) are flagged
-``foreign`` because their executable path names a file inside the container.
+A daemon in another mount namespace is not for that alone someone else's: systemd runs
+Netdata's own units (``ProtectSystem=``, ``PrivateTmp=``, ``ProtectHome=``) in a mount
+namespace of their own, over the host's root. What the kernel says decides, as it does
+for ``/proc/PID/root``: a daemon whose root directory is the same directory as ours
+(same device and inode) reads the host's files and is the host's agent (``sandboxed``
+when its mount namespace differs); one whose root is another directory (a container's
+image) is ``foreign``; one whose root cannot be compared stays ``foreign`` with an error,
+never silently the host's.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -121,6 +127,27 @@ def parse_daemon_args(argv):
     return found
 
 
+def parse_cgroup_unit(text):
+    """``/proc/PID/cgroup`` text -> the systemd service that holds the process, or None.
+
+    From the unified line (``0::/system.slice/netdata.service``) or, on a v1/hybrid host,
+    the ``name=systemd`` one; the innermost ``*.service`` component wins (a service's
+    own sub-cgroups, like ``/system.slice/netdata.service/init``, still name it).
+    """
+    lines = (text or '').splitlines()
+    for wanted in ('0:', 'name=systemd'):
+        for line in lines:
+            parts = line.split(':', 2)
+            if len(parts) != 3:
+                continue
+            if not (line.startswith(wanted) if wanted == '0:' else parts[1] == wanted):
+                continue
+            units = [c for c in parts[2].split('/') if c.endswith('.service')]
+            if units:
+                return units[-1]
+    return None
+
+
 def prefix_from_exe(exe):
     """Install prefix from the daemon's executable path, or None when it does not look like one.
 
@@ -146,7 +173,8 @@ def find_netdata_daemons(root='/', names=TELEMETRY_VARS, clk_tck=None):
     Returns ``{'daemons': [daemon, ...], 'errors': [str]}``; each daemon is
     ``{'pid': int, 'ppid': int, 'exe': str or None, 'prefix': str or None,
     'environment': dict or None (only *names*; None when unreadable),
-    'started_at': float epoch seconds or None, 'foreign': bool,
+    'started_at': float epoch seconds or None, 'foreign': bool, 'sandboxed': bool,
+    'cgroup_unit': str or None (the systemd service holding it),
     'args': parse_daemon_args() of its command line, 'errors': [str]}``.
     """
     proc = _host(root, '/proc')
@@ -167,6 +195,7 @@ def find_netdata_daemons(root='/', names=TELEMETRY_VARS, clk_tck=None):
     if btext is not None:
         btime = parse_btime(btext.decode('utf-8', 'replace'))
     own_mnt = _readlink(os.path.join(proc, 'self', 'ns', 'mnt'))
+    own_root = _dir_identity(os.path.join(proc, 'self', 'root'))
 
     stats = {}
     for entry in entries:
@@ -187,11 +216,11 @@ def find_netdata_daemons(root='/', names=TELEMETRY_VARS, clk_tck=None):
             parent_comm, _err = _read(os.path.join(proc, str(ppid), 'comm'))
             if parent_comm is not None and parent_comm.decode('utf-8', 'replace').strip() == 'netdata':
                 continue
-        result['daemons'].append(_describe(proc, pid, parsed, names, btime, clk_tck, own_mnt))
+        result['daemons'].append(_describe(proc, pid, parsed, names, btime, clk_tck, own_mnt, own_root))
     return result
 
 
-def _describe(proc, pid, parsed, names, btime, clk_tck, own_mnt):
+def _describe(proc, pid, parsed, names, btime, clk_tck, own_mnt, own_root):
     base = os.path.join(proc, str(pid))
     daemon = {
         'pid': pid,
@@ -201,6 +230,8 @@ def _describe(proc, pid, parsed, names, btime, clk_tck, own_mnt):
         'environment': None,
         'started_at': None,
         'foreign': False,
+        'sandboxed': False,
+        'cgroup_unit': None,
         'args': parse_daemon_args([]),
         'errors': [],
     }
@@ -218,7 +249,18 @@ def _describe(proc, pid, parsed, names, btime, clk_tck, own_mnt):
     daemon['exe'] = exe
     daemon['prefix'] = prefix_from_exe(exe)
     mnt = _readlink(os.path.join(base, 'ns', 'mnt'))
-    daemon['foreign'] = bool(own_mnt and mnt and mnt != own_mnt)
+    if own_mnt and mnt and mnt != own_mnt:
+        root = _dir_identity(os.path.join(base, 'root'))
+        if root is not None and root == own_root:
+            daemon['sandboxed'] = True
+        else:
+            daemon['foreign'] = True
+            if root is None or own_root is None:
+                daemon['errors'].append('pid %d: in another mount namespace and its root directory '
+                                        'cannot be compared with ours; not counted as this host\'s agent'
+                                        % pid)
+    cgroup, _err = _read(os.path.join(base, 'cgroup'))
+    daemon['cgroup_unit'] = parse_cgroup_unit(cgroup.decode('utf-8', 'replace')) if cgroup else None
     data, err = _read(os.path.join(base, 'environ'))
     if data is None:
         daemon['errors'].append('pid %d: cannot read its environment: %s' % (pid, err))
@@ -245,6 +287,16 @@ def daemon_for_prefix(daemons, prefix):
         if have is not None and os.path.normpath(have) == want:
             return daemon
     return None
+
+
+def _dir_identity(path):
+    """(device, inode) of the directory *path* resolves to (``/proc/PID/root`` follows the
+    process's root, even across mount namespaces), or None when it cannot be read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 def _readlink(path):
