@@ -10,6 +10,7 @@ facts after applying, saving the role a round trip), so the two can never disagr
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.service_manager import detect_service_manager
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.installs import (
     TELEMETRY_VARS, config_dir_problems, discover_installs)
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.installer_env import installer_environment
@@ -89,7 +90,7 @@ def _install_verdict(install, installer_env, strict):
 
 def gather_telemetry(root='/', config_dirs=(), strict=False, live_query=True, live_timeout=1.0,
                      run_command=None):
-    """The telemetry subset: ``{installed, installs, installer, telemetry}``."""
+    """The telemetry subset: ``{installed, service_manager, installs, installer, telemetry}``."""
     installer = installer_environment(root=root)
     installer_env = installer['environment']
     installs = discover_installs(root=root, extra_config_dirs=config_dirs, run_command=run_command,
@@ -102,6 +103,7 @@ def gather_telemetry(root='/', config_dirs=(), strict=False, live_query=True, li
         install['service']['starts_this_install'] = evidence.get('service_starts_this_install')
     return {
         'installed': bool(installs),
+        'service_manager': detect_service_manager(root),
         'installs': installs,
         'installer': {'environment': installer_env, 'sources': installer['sources']},
         'telemetry': decide_host_telemetry(installs, installer_env, strict=strict),

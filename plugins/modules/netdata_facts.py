@@ -142,6 +142,15 @@ ansible_facts:
           description: Whether at least one Netdata install was found.
           returned: when the telemetry subset is gathered
           type: bool
+        service_manager:
+          description:
+            - The host's service manager. V(systemd) only where systemd runs the host
+              (C(/run/systemd/system) exists, systemd's own test), not where unit files merely
+              exist; V(none) where no manager runs (a container whose PID 1 is the agent).
+          returned: when the telemetry subset is gathered
+          type: str
+          choices: [systemd, openrc, runit, dinit, sysvinit, none]
+          sample: systemd
         installs:
           description: One entry per Netdata install found, in discovery order.
           returned: when the telemetry subset is gathered

@@ -139,6 +139,15 @@ changed:
   description: Whether any file changed (or would change, in check mode).
   returned: always
   type: bool
+service_manager:
+  description:
+    - The host's service manager, which the role restarts agents with. V(systemd) only where
+      systemd runs the host (C(/run/systemd/system) exists); V(none) where no manager runs
+      (a container whose PID 1 is the agent, a chroot).
+  returned: always
+  type: str
+  choices: [systemd, openrc, runit, dinit, sysvinit, none]
+  sample: systemd
 changes:
   description: One entry per file changed (or that would change).
   returned: always
@@ -317,6 +326,7 @@ def run_module():
     changes, notes, errors = optout_apply.plan_changes(installs, settings_from(params), ROOT)
     result = {
         'changed': False,
+        'service_manager': before.get('service_manager', 'none'),
         'changes': [],
         'notes': notes,
         'restart_required': False,

@@ -136,3 +136,30 @@ exit 1
     if opted_out:
         s += opt_out_file(True, "/opt/netdata/etc/netdata")
     return s
+
+
+def openrc_layout() -> str:
+    """The host looks run by OpenRC, as Alpine is: /run/openrc (OpenRC's runtime state),
+    an openrc-run script at /etc/init.d/netdata with its /etc/conf.d/netdata, and
+    `rc-service`/`rc-update` commands. The lab has no OpenRC itself: `rc-service netdata
+    VERB` drives the lab's service stand-in and records each call in
+    /run/netdata-lab/rc-service.calls, so a test sees what the role asked for."""
+    init_script = ("#!/sbin/openrc-run\n# Netdata under OpenRC (the lab's, for layout only)\n"
+                   "name=netdata\ncommand=/usr/sbin/netdata\ncommand_args=\"-P /run/netdata/netdata.pid "
+                   "${NETDATA_EXTRA_ARGS}\"\npidfile=/run/netdata/netdata.pid\n"
+                   "depend() {\n  use logger\n  need net\n}\n")
+    rc_service = ("#!/bin/sh\n# lab stand-in for OpenRC's rc-service\n"
+                  "echo \"$*\" >> /run/netdata-lab/rc-service.calls\n"
+                  "[ \"$1\" = netdata ] || { echo \"rc-service: service '$1' does not exist\" >&2; exit 1; }\n"
+                  "case \"$2\" in\n"
+                  "  status) if /usr/local/sbin/netdata-lab-service status >/dev/null 2>&1; then\n"
+                  "            echo ' * status: started'; else echo ' * status: stopped'; exit 3; fi ;;\n"
+                  "  start|stop|restart) exec /usr/local/sbin/netdata-lab-service \"$2\" ;;\n"
+                  "  *) echo \"rc-service: unknown verb $2\" >&2; exit 1 ;;\n"
+                  "esac\n")
+    return ("mkdir -p /run/openrc && echo default > /run/openrc/softlevel\n"
+            + write_file("/etc/init.d/netdata", init_script, "0755")
+            + write_file("/etc/conf.d/netdata", "# Netdata's OpenRC settings\n")
+            + write_file("/sbin/rc-service", rc_service, "0755")
+            + write_file("/sbin/rc-update", "#!/bin/sh\nexit 0\n", "0755")
+            + "touch /run/netdata-lab/rc-service.calls && chmod 0666 /run/netdata-lab/rc-service.calls\n")
