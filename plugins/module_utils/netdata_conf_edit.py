@@ -9,10 +9,14 @@ line ends. A line this module adds uses the file's own line end and the indentat
 of the section it goes into.
 
 How Netdata reads the file (``appconfig_load`` in ``libnetdata/config/appconfig.c``
-v1.37.1; ``inicfg_load`` in ``src/libnetdata/inicfg/inicfg_conf_file.c`` v2.11.0, the
+v1.37.1; ``inicfg_load`` in ``src/libnetdata/inicfg/inicfg_conf_file.c`` v2.10.4, the
 same logic), which this module follows line for line:
 
-* lines are split on ``\\n`` only (``fgets``); each is trimmed of C ``isspace``
+* lines are read with ``fgets(buffer, 8192, fp)`` (``CONFIG_FILE_LINE_MAX``): split on
+  ``\\n`` only, and a physical line longer than 8191 bytes is read as several lines (a
+  comment's tail can be an option or a section header of its own). A NUL ends a line
+  for Netdata; this module refuses to edit a file that holds one.
+* each line is trimmed of C ``isspace``
   (space, tab, ``\\n``, ``\\r``, ``\\v``, ``\\f``); an empty line or one starting with
   ``#`` is skipped. There are no inline comments: ``crash reports = off # x`` has the
   value ``off # x`` (which Netdata also reads as off, but not as ``off``).
@@ -25,7 +29,11 @@ same logic), which this module follows line for line:
 * a UTF-8 byte-order mark is not whitespace: a first line ``\\ufeff[global]`` is no
   section header for Netdata, and so not for this module either.
 
-The reader ``netdata_conf.py`` must apply the same rules.
+The reader ``netdata_conf.py`` applies the same rules; both were checked against the
+real daemons' ``-W get`` (``tests/unit/plugins/module_utils/test_netdata_conf_real.py``).
+Every edit is checked before it is returned: the new file must split into exactly the
+lines the edit meant (an edit inside an over-long line could shift where Netdata cuts
+the lines after it), else the edit is refused.
 
 Marking: a line this module writes is preceded by its own comment line
 :data:`MANAGED_MARKER` (same indentation). A trailing comment cannot be used: Netdata
@@ -38,13 +46,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
 KEY = b'crash reports'
 SECTION = b'global'
 MANAGED_MARKER = b'# managed by netdata_fleet.telemetry: crash reports (removed on opt-in)'
 DEFAULT_INDENT = b'    '
 _SPACE = b' \t\n\r\v\f'
+# fgets(buffer, CONFIG_FILE_LINE_MAX = 8192, fp) hands out at most 8191 bytes at a time.
+LINE_MAX = 8191
 _ON_VALUES = (b'all', b'crashes')
 
 
@@ -66,8 +74,39 @@ def _check(content):
 
 
 def _split(content):
-    """Lines with their ``\\n`` (the last one may lack it)."""
-    return re.findall(br'[^\n]*\n|[^\n]+\Z', content)
+    """The lines Netdata's ``fgets`` reads, each with its ``\\n`` (the last may lack it).
+
+    A physical line longer than ``LINE_MAX`` bytes comes out as several pieces.
+    """
+    lines = []
+    pos = 0
+    size = len(content)
+    while pos < size:
+        newline = content.find(b'\n', pos, pos + LINE_MAX)
+        end = newline + 1 if newline >= 0 else min(pos + LINE_MAX, size)
+        lines.append(content[pos:end])
+        pos = end
+    return lines
+
+
+def _physical_numbers(lines):
+    """1-based physical line number of each piece of :func:`_split`."""
+    numbers = []
+    number = 1
+    for line in lines:
+        numbers.append(number)
+        if line.endswith(b'\n'):
+            number += 1
+    return numbers
+
+
+def _joined(new_lines, note):
+    """The new file, or a refusal when Netdata would not read it as *new_lines*."""
+    new = b''.join(new_lines)
+    if _split(new) != [line for line in new_lines if line]:
+        return None, ('refused: netdata.conf has a line longer than %d bytes, which Netdata reads '
+                      'in pieces; this edit would move where it cuts the lines after it' % LINE_MAX)
+    return new, note
 
 
 def _eol(lines):
@@ -87,7 +126,8 @@ def _parse(lines):
     out = []
     section = None
     for line in lines:
-        s = line.strip(_SPACE)
+        # a NUL ends the C string Netdata looks at (only effective_crash_reports sees one)
+        s = line.split(b'\x00', 1)[0].strip(_SPACE)
         info = {'kind': 'other', 'section': section, 'name': None, 'value': None}
         if not s:
             info['kind'] = 'blank'
@@ -147,9 +187,13 @@ def _section_indent(lines, parsed, header):
 
 def effective_crash_reports(content):
     """``{value, line, managed}`` of the effective ``[global] crash reports`` (the last
-    one, 1-based line), or value None when unset or unreadable."""
+    one; ``line`` is the 1-based physical line), or value None when unset.
+
+    Reads any bytes the way Netdata does (a NUL ends its line, invalid UTF-8 is kept and
+    shown replaced); None or non-bytes content: unset.
+    """
     result = {'value': None, 'line': None, 'managed': False}
-    if _check(content):
+    if not isinstance(content, (bytes, bytearray)):
         return result
     lines = _split(bytes(content))
     parsed = _parse(lines)
@@ -157,7 +201,7 @@ def effective_crash_reports(content):
     if found:
         i = found[-1]
         result['value'] = _text(parsed[i]['value'])
-        result['line'] = i + 1
+        result['line'] = _physical_numbers(lines)[i]
         result['managed'] = i > 0 and _is_marker(lines[i - 1])
     return result
 
@@ -197,12 +241,13 @@ def ensure_crash_reports(content, value='off'):
     parsed = _parse(lines)
     eol = _eol(lines)
     found = _global_key_lines(parsed)
+    numbers = _physical_numbers(lines)
 
     if found:
         i = found[-1]
         if parsed[i]['value'] == value:
             return content, False, 'unchanged: [global] crash reports = %s already (line %d)' % (
-                _text(value), i + 1)
+                _text(value), numbers[i])
         old = parsed[i]['value']
         new_lines = list(lines)
         new_lines[i] = _with_value(lines[i], value)
@@ -210,8 +255,8 @@ def ensure_crash_reports(content, value='off'):
         if not marked:
             new_lines.insert(i, _indent(lines[i]) + MANAGED_MARKER + eol)
         note = 'replaced: [global] crash reports = %s with %s (line %d)%s' % (
-            _text(old), _text(value), i + 1, '' if marked else '; the line is now managed')
-        return b''.join(new_lines), True, note
+            _text(old), _text(value), numbers[i], '' if marked else '; the line is now managed')
+        return _result(content, new_lines, note)
 
     addition = [MANAGED_MARKER, KEY + b' = ' + value]
     headers = [i for i, p in enumerate(parsed) if p['kind'] == 'section' and p['section'] == SECTION]
@@ -222,16 +267,23 @@ def ensure_crash_reports(content, value='off'):
         if not new_lines[h].endswith(b'\n'):
             new_lines[h] += eol
         new_lines[h + 1:h + 1] = [indent + a + eol for a in addition]
-        return b''.join(new_lines), True, 'added: crash reports = %s under [global] (line %d)' % (
-            _text(value), h + 3)
+        return _result(content, new_lines, 'added: crash reports = %s under [global] (line %d)' % (
+            _text(value), numbers[h] + 2))
     if new_lines and not new_lines[-1].endswith(b'\n'):
         new_lines[-1] += eol
     if new_lines and new_lines[-1].strip(_SPACE):
         new_lines.append(eol)
     new_lines.append(b'[global]' + eol)
     new_lines.extend(DEFAULT_INDENT + a + eol for a in addition)
-    return b''.join(new_lines), True, 'added: a [global] section with crash reports = %s at the end' % (
-        _text(value))
+    return _result(content, new_lines, 'added: a [global] section with crash reports = %s at the end' % (
+        _text(value)))
+
+
+def _result(content, new_lines, note):
+    new, note = _joined(new_lines, note)
+    if new is None:
+        return content, False, note
+    return new, True, note
 
 
 def remove_managed_crash_reports(content, marker=MANAGED_MARKER):
@@ -260,7 +312,9 @@ def remove_managed_crash_reports(content, marker=MANAGED_MARKER):
         if i + 1 < len(lines) and parsed[i + 1]['kind'] == 'option' and parsed[i + 1]['name'] == KEY:
             drop.add(i + 1)
     new_lines = [line for i, line in enumerate(lines) if i not in drop]
-    new = b''.join(new_lines)
+    new, refusal = _joined(new_lines, None)
+    if new is None:
+        return content, False, refusal
     notes = []
     if drop:
         notes.append('removed: %d managed line(s)' % len(drop))

@@ -9,7 +9,7 @@ import pytest
 
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.netdata_conf import (
-    parse_bind_to, parse_netdata_ini, parse_port, read_netdata_conf, telemetry_settings)
+    netdata_lines, parse_bind_to, parse_netdata_ini, parse_port, read_netdata_conf, telemetry_settings)
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'discovery')
 
@@ -67,7 +67,20 @@ def test_debian_1_37_1_netdata_conf(tmp_path):
     with open(path) as handle:
         settings = telemetry_settings(handle.read())
     assert settings == {'crash_reports': None, 'web_address': '127.0.0.1', 'web_port': 19999,
-                        'web_enabled': True, 'lib_dir': None}
+                        'web_enabled': True, 'lib_dir': None, 'run_as_user': 'netdata',
+                        'user_config_dir': None}
+
+
+def test_run_as_user_and_user_config_dir():
+    # [directories] config wins over the old [global] config directory, which
+    # config_move() carries over only when the new name is unset.
+    both = telemetry_settings('[global]\n config directory = /old\n run as user = nd\n'
+                              '[directories]\n config = /srv/nd-config\n')
+    assert both['user_config_dir'] == '/srv/nd-config' and both['run_as_user'] == 'nd'
+    assert telemetry_settings('[global]\n config directory = /old\n')['user_config_dir'] == '/old'
+    unset = telemetry_settings('[directories]\n lib = /x\n')
+    assert unset['user_config_dir'] is None and unset['run_as_user'] is None
+    assert telemetry_settings('[global]\n run as user =\n')['run_as_user'] == ''
 
 
 def test_read_missing_dir_fifo_and_junk(tmp_path):
@@ -81,3 +94,18 @@ def test_read_missing_dir_fifo_and_junk(tmp_path):
     (tmp_path / 'junk.conf').write_bytes(b'\x00\xff\xfe\x89PNG\r\n[global]\ncrash reports = off\n\x00')
     junk = read_netdata_conf('/junk.conf', root=str(tmp_path))
     assert junk['crash_reports'] == 'off' and junk['errors'] and junk['mtime'] is not None
+    assert 'a NUL ends its line' in junk['errors'][0] and junk['complete'] is True
+    assert as_dir['complete'] is False and missing['complete'] is True
+
+
+def test_netdata_lines_are_fgets_pieces():
+    # fgets(buffer, 8192, fp): at most 8191 bytes a piece; a NUL ends what Netdata sees
+    data = b'a\r\n' + b'#' * 8191 + b'tail = 1 \n' + b'b = 1\x00c = 2\nlast'
+    assert list(netdata_lines(data)) == [b'a', b'#' * 8191, b'tail = 1', b'b = 1', b'last']
+    assert list(netdata_lines(b'#' * 8191 + b'\n')) == [b'#' * 8191, b'']
+
+
+def test_text_and_bytes_read_alike():
+    data = b'[global]\n#' + b'x' * 8190 + b'crash reports = all\n'
+    assert parse_netdata_ini(data) == parse_netdata_ini(data.decode('utf-8')) == {'global': {'crash reports': 'all'}}
+    assert parse_netdata_ini(None) == {} and parse_netdata_ini('') == {}

@@ -220,3 +220,34 @@ def test_effective_crash_reports():
     assert effective_crash_reports(ensure_crash_reports(None)[0])['managed'] is True
     assert effective_crash_reports(b'\x00')['value'] is None
     assert effective_crash_reports(None)['value'] is None
+
+
+# -- what Netdata's fgets() reads (8191-byte pieces, NUL ends a line) -----------------
+
+LONG = b'#' + b'x' * 8190   # one full 8191-byte fgets() piece
+
+
+def test_long_comment_tail_is_read_like_netdata():
+    content = b'[global]\n    crash reports = off\n' + LONG + b'crash reports = all\n'
+    assert effective_crash_reports(content) == {'value': 'all', 'line': 3, 'managed': False}
+    new, changed, note = ensure_crash_reports(content)
+    assert changed and note.startswith('replaced: [global] crash reports = all with off (line 3)')
+    assert new == b'[global]\n    crash reports = off\n' + LONG + M + b'\ncrash reports = off\n'
+    assert effective_crash_reports(new)['value'] == 'off'
+    assert ensure_crash_reports(new)[2].startswith('unchanged')
+    back, changed, note = remove_managed_crash_reports(new)
+    assert back == b'[global]\n    crash reports = off\n' + LONG
+    assert changed and 'crash reports = off (line 2) keeps crash reports off' in note
+
+
+def test_long_comment_tail_can_be_a_header():
+    content = b'[web]\n' + LONG + b'[global]\ncrash reports = all\n'
+    assert effective_crash_reports(content)['value'] == 'all'
+    new, changed, _unused = ensure_crash_reports(content)
+    assert changed and effective_crash_reports(new)['value'] == 'off'
+
+
+def test_nul_ends_the_line_for_the_reader_and_the_editor_refuses():
+    content = b'[global]\ncrash reports = all\x00crash reports = off\n'
+    assert effective_crash_reports(content)['value'] == 'all'
+    assert ensure_crash_reports(content)[2].startswith('refused:')

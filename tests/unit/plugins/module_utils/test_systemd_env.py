@@ -8,9 +8,10 @@ import os
 import pytest
 
 
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils import systemd_env
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.systemd_env import (
-    parse_environment_assignments, parse_environment_file, parse_unit_text, service_environment,
-    split_systemd_words)
+    environment_file_spec, parse_environment_assignments, parse_environment_file, parse_unit_file,
+    parse_unit_text, read_lines, service_environment, split_systemd_words, utf8_valid)
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'discovery')
 
@@ -43,7 +44,8 @@ def test_parse_unit_text_sections_comments_continuation():
         '\r\nExecStart=/usr/sbin/netdata -D\r\n')
     assert entries == [
         ('Unit', 'Description', 'x'),
-        ('Service', 'Environment', 'A=1  B=2'),
+        # the backslash becomes a space and the next line is appended as it is (conf-parser.c)
+        ('Service', 'Environment', 'A=1    B=2'),
         ('Service', 'Environment', 'C=3 # not a comment'),
         ('Service', 'ExecStart', '/usr/sbin/netdata -D'),
     ]
@@ -88,10 +90,107 @@ def test_parse_environment_file():
         'G=\n'
         'A=2\n')
     pairs, errors = parse_environment_file(text)
+    # a repeated name keeps its first place and takes the last value (strv_env_replace)
     assert pairs == [
-        ('A', '1'), ('B', 'spaced value'), ('C', 'single $x \\n'), ('D', 'dq "q" $x \\n'),
-        ('E', 'linecontinued'), ('G', ''), ('A', '2')]
+        ('A', '2'), ('B', 'spaced value'), ('C', 'single $x \\n'), ('D', 'dq "q" $x \\n'),
+        ('E', 'linecontinued'), ('G', '')]
     assert any('export F' in e for e in errors)
+
+
+@pytest.mark.parametrize('data, lines', [
+    # fileio.c read_line(): one of each of LF/CR plus a NUL make one line end
+    (b'a\nb', [b'a', b'b']),
+    (b'a\r\nb\n\rc\r\rd', [b'a', b'b', b'c', b'', b'd']),
+    (b'a\n\nb', [b'a', b'', b'b']),
+    (b'a\0b\0\nc\n\0d\r\n\0e', [b'a', b'b', b'', b'c', b'd', b'e']),
+    (b'a\x0bb\x0cc\x1cd\xc2\x85e\xe2\x80\xa8f\n', [b'a\x0bb\x0cc\x1cd\xc2\x85e\xe2\x80\xa8f']),
+    (b'', []),
+    (b'\n', [b'']),
+])
+def test_read_lines(data, lines):
+    assert read_lines(data) == (lines, None)
+
+
+def test_read_lines_and_units_stop_at_a_long_line():
+    assert read_lines(b'a\n' + b'x' * 9 + b'\nb', limit=10) == ([b'a', b'x' * 9, b'b'], None)
+    lines, error = read_lines(b'a\n' + b'x' * 10 + b'\nb', limit=10)
+    assert lines == [b'a'] and 'line 2 is 10 bytes or longer' in error
+    entries, error = parse_unit_file(b'[Service]\nEnvironment=A=1\nEnvironment=B=' + b'x' * (1024 * 1024) + b'\n')
+    assert entries == [('Service', 'Environment', 'A=1')] and 'longer' in error
+
+
+def test_parse_unit_file_errors_stop_parsing():
+    assert parse_unit_file(b'[Service]\nA=1\n[Bad"]\nB=2\n') == (
+        [('Service', 'A', '1')], 'line 3: bad characters in section header \'[Bad"]\'')
+    assert parse_unit_file(b'[Service]\nA=1\n[Service\nB=2\n')[1] == "line 3: invalid section header '[Service'"
+
+
+def test_utf8_valid_like_systemd():
+    assert utf8_valid(b'caf\xc3\xa9 \xf0\x9f\x98\x80')
+    for bad in (b'\xff', b'\xc0\x80', b'\xed\xa0\x80', b'\xef\xb7\x90', b'\xef\xbf\xbe', b'\xf4\x90\x80\x80'):
+        assert not utf8_valid(bad), bad
+
+
+@pytest.mark.parametrize('value, spec', [
+    ('/etc/default/netdata', b'/etc/default/netdata'),
+    ('-/etc//default/./netdata/', b'-/etc/default/netdata'),
+    ('-/etc/%%x', b'-/etc/%x'),
+    ('/etc/%n.env', b'/etc/netdata.service.env'),
+])
+def test_environment_file_spec(value, spec):
+    assert environment_file_spec(value, systemd_env.Specifiers('netdata.service')) == (spec, None)
+
+
+@pytest.mark.parametrize('value, why', [
+    ('relative', 'not an absolute path'),
+    ('-/etc/../x', 'not normalized'),
+    ('/etc/%z', 'unknown specifier'),
+    ('/etc/%H.env', 'unresolved'),
+])
+def test_environment_file_spec_ignored(value, why):
+    spec, error = environment_file_spec(value, systemd_env.Specifiers('netdata.service'))
+    assert spec is None and why in error
+
+
+def test_environment_file_refused_whole():
+    assert parse_environment_file(b'DO_NOT_TRACK=1\nX=\x00\n')[0] is None
+    pairs, errors = parse_environment_file(b'DO_NOT_TRACK=1\nX=caf\xe9\n')
+    assert pairs is None and 'invalid UTF-8' in errors[0]
+
+
+def test_environment_file_over_64_mib(tmp_path, monkeypatch):
+    monkeypatch.setattr(systemd_env, 'READ_FULL_BYTES_MAX', 20)
+    write(tmp_path, '/etc/default/big', 'DO_NOT_TRACK=1\n' + '#' * 20 + '\n')
+    write(tmp_path, '/lib/systemd/system/netdata.service', '[Service]\nEnvironmentFile=-/etc/default/big\n')
+    result = service_environment(root=str(tmp_path))
+    assert result['environment'] == {} and 'larger than 20 bytes' in result['errors'][0]
+    write(tmp_path, '/lib/systemd/system/netdata.service', '[Service]\nEnvironmentFile=/etc/default/big\n')
+    assert 'refuse to start' in service_environment(root=str(tmp_path))['errors'][0]
+
+
+def test_big_unit_file_is_not_cut_silently(tmp_path, monkeypatch):
+    monkeypatch.setattr(systemd_env, 'MAX_FILE_BYTES', 30)
+    write(tmp_path, '/lib/systemd/system/netdata.service', '[Service]\n')
+    write(tmp_path, '/etc/systemd/system/netdata.service.d/x.conf', '[Service]\n#' + 'x' * 30 + '\nEnvironment=DO_NOT_TRACK=1\n')
+    result = service_environment(root=str(tmp_path))
+    assert any('larger than 30 bytes, not read' in e for e in result['errors'])
+
+
+def test_host_specifiers_stay_as_written():
+    pairs, errors = parse_environment_assignments('DO_NOT_TRACK=%H X=%m', systemd_env.Specifiers('netdata.service'))
+    assert pairs == [('DO_NOT_TRACK', '%H'), ('X', '%m')]
+    assert len(errors) == 2 and 'depends on the host' in errors[0]
+    # the manager's DefaultEnvironment= has no unit: %n is an unknown specifier there
+    assert parse_environment_assignments('A=%n B=1', systemd_env.Specifiers())[0] == [('B', '1')]
+
+
+def test_dropin_with_bom_and_cr_opt_out(tmp_path):
+    write(tmp_path, '/lib/systemd/system/netdata.service', debian_unit())
+    full = write(tmp_path, '/etc/systemd/system/netdata.service.d/10-telemetry.conf', '')
+    with open(full, 'wb') as handle:
+        handle.write(b'\xef\xbb\xbf[Service]\r\nEnvironment=DO_NOT_TRACK=1\r\n')
+    result = service_environment(root=str(tmp_path))
+    assert result['environment']['DO_NOT_TRACK'] == '1' and result['errors'] == []
 
 
 # ------------------------------------------------------------ collector
@@ -234,7 +333,9 @@ def test_unit_is_a_directory_and_binary_junk(tmp_path):
     (junk / 'lib/systemd/system').mkdir(parents=True)
     (junk / 'lib/systemd/system/netdata.service').write_bytes(b'\x00\xff\xfe\n[Service]\nEnvironment=A=1\n\x00\x01')
     result = service_environment(root=str(junk))
-    assert result['environment'] == {'A': '1'}
+    # line 2 (\xff\xfe) is not UTF-8: systemd stops there and the unit does not load
+    assert result['environment'] == {}
+    assert any('line 2: not valid UTF-8' in e and 'cannot start' in e for e in result['errors'])
 
 
 def test_same_dir_through_symlink_is_read_once(tmp_path):
