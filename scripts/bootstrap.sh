@@ -9,7 +9,7 @@ profile="${1:-run}"   # run | test
 
 apt_pkgs=(python3 python3-venv ca-certificates procps util-linux iproute2 lsb-release)
 if [ "$profile" = test ]; then
-  apt_pkgs+=(netdata openssh-server openssh-client chromium)
+  apt_pkgs+=(netdata openssh-server openssh-client chromium systemd-container debootstrap socat)
 fi
 
 missing=()

@@ -11,6 +11,15 @@ when tests fail. A test may stop its fleet earlier with fleet.stop().
 
 Without root, unshare or sshd the lab tests are skipped with the reason, unless
 LAB_REQUIRED=1 or CI is set: then they fail (CI must run them, not skip them).
+
+Systemd hosts (tests/lab/systemd_hosts.py: real systemd as PID 1 in systemd-nspawn,
+Debian's netdata 1.37.1 or Netdata v2.10.4 under their own units):
+`systemd_fleet_factory(specs, **fleet_kwargs) -> SystemdFleet` (session scope; the same
+spec list asked twice returns the same booted fleet; addresses 127.<net>.<k>., <net> from
+LAB_SYSTEMD_ADDR_NET, default 42) and `systemd_fleet`, the session's standard fleet
+(STANDARD_SPECS: sd-clean, sd-default, sd-v2; the v2 host is left out, and tests that
+need it skip, when the v2 tarball is missing). `systemd_lab_available` skips or, under
+LAB_REQUIRED/CI, fails like `lab_available`.
 """
 from __future__ import annotations
 
@@ -26,6 +35,9 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from tests.lab import Fleet, LabAddressInUse, lab_prerequisites  # noqa: E402
+from tests.lab import rootfs as lab_rootfs  # noqa: E402
+from tests.lab.systemd_hosts import (STANDARD_SPECS, SystemdFleet,  # noqa: E402
+                                     systemd_lab_prerequisites)
 
 
 def _lab_required() -> bool:
@@ -92,3 +104,70 @@ def lab_fleet_factory(lab_available):
             errors.append(f"{fleet.addr_base}: {e!r}")
     if errors:
         raise RuntimeError("stopping lab fleets failed: " + "; ".join(errors))
+
+
+# ---------------------------------------------------------------- systemd hosts
+def _systemd_address_bases():
+    net = int(os.environ.get("LAB_SYSTEMD_ADDR_NET", "42"))
+    for k in range(1, 256):
+        yield f"127.{net}.{k}."
+
+
+@pytest.fixture(scope="session")
+def systemd_lab_available() -> None:
+    reason = systemd_lab_prerequisites()
+    if reason:
+        if _lab_required():
+            pytest.fail(f"systemd lab required (LAB_REQUIRED/CI) but unavailable: {reason}")
+        pytest.skip(f"systemd lab hosts unavailable: {reason}")
+
+
+@pytest.fixture(scope="session")
+def systemd_fleet_factory(systemd_lab_available):
+    """factory(specs, **SystemdFleet kwargs) -> a booted SystemdFleet. Hosts boot in
+    parallel, once per session per spec list (a second call with equal specs returns the
+    same fleet); all are stopped at the end of the session, even when tests fail. A spec
+    with netdata_v2=True skips the caller when the v2 tarball is missing."""
+    fleets: list[SystemdFleet] = []
+    by_specs: dict[str, SystemdFleet] = {}
+    bases = _systemd_address_bases()
+
+    def factory(specs, **kwargs) -> SystemdFleet:
+        specs = list(specs)
+        if any(s.netdata_v2 for s in specs) and lab_rootfs.v2_available():
+            pytest.skip(lab_rootfs.v2_available())
+        key = repr((specs, sorted(kwargs.items())))
+        if key in by_specs and by_specs[key].started:
+            return by_specs[key]
+        last: Exception | None = None
+        for base in ([kwargs.pop("addr_base")] if "addr_base" in kwargs
+                     else itertools.islice(bases, 32)):
+            fleet = SystemdFleet(specs, addr_base=base, **kwargs)
+            fleets.append(fleet)
+            try:
+                fleet.start()
+            except LabAddressInUse as e:  # another lab holds the addresses
+                last = e
+                continue
+            by_specs[key] = fleet
+            return fleet
+        raise RuntimeError(f"no free systemd lab address base found: {last}")
+
+    factory.fleets = fleets  # type: ignore[attr-defined]
+    yield factory
+    errors = []
+    for fleet in reversed(fleets):
+        try:
+            fleet.stop()
+        except Exception as e:  # stop them all, report afterwards
+            errors.append(f"{fleet.addr_base}: {e!r}")
+    if errors:
+        raise RuntimeError("stopping systemd lab fleets failed: " + "; ".join(errors))
+
+
+@pytest.fixture(scope="session")
+def systemd_fleet(systemd_fleet_factory) -> SystemdFleet:
+    """The session's standard systemd fleet (STANDARD_SPECS; the v2 host only when its
+    tarball is here). Shared: a test that changes a host puts it back."""
+    specs = [s for s in STANDARD_SPECS if not (s.netdata_v2 and lab_rootfs.v2_available())]
+    return systemd_fleet_factory(specs)
