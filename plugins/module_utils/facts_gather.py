@@ -85,6 +85,8 @@ def _install_verdict(install, installer_env, strict):
         netdata_conf_mtime=evidence.get('netdata_conf_mtime'),
         config_dir_mtime=evidence.get('config_dir_mtime'),
         config_dir=install.get('config_dir') or '',
+        optout_file_access=install.get('optout_file'),
+        optout_file_ctime=evidence.get('optout_file_ctime'),
     )
 
 

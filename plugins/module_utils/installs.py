@@ -24,6 +24,13 @@ user-given dirs       see below       <prefix>/usr/sbin, <prefix>/sbin, /bin    
   only if its ``netdata.conf`` says (``[directories] lib``); the grandparent is not
   guessed because it is as likely wrong as right.
 - ``[directories] lib`` in an install's ``netdata.conf`` overrides the default lib dir.
+- The ``netdata.conf`` judged is the one the daemon reads: the ``-c`` of the running
+  daemon's command line, else of the service's ``ExecStart`` (when it starts this
+  install), else ``<config dir>/netdata.conf``. Its ``[directories] config`` is where the
+  daemon looks for the opt-out file; the statistics script keeps looking in the
+  install's own config dir.
+- The opt-out file is judged as the agent checks it (``agent_access``): readable by the
+  user the daemon runs as, and by the user it starts as (v2.3+ checks it first then).
 - A user-given dir that duplicates a standard candidate is not listed twice.
 - A config dir that exists but is not a directory is reported with an error.
   ``config_dir_problems()`` lists such user-given dirs so the module can fail_json
@@ -42,9 +49,11 @@ from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.host_files
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.netdata_version import (
     format_version, parse_version)
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.systemd_env import service_environment
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.systemd_env import (
+    parse_unit_text, read_text as read_systemd_text, service_environment, split_systemd_words)
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.proc_env import (
-    daemon_for_prefix, find_netdata_daemons, prefix_from_exe)
+    daemon_for_prefix, find_netdata_daemons, parse_daemon_args, prefix_from_exe)
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.agent_access import user_check
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.netdata_conf import (
     parse_bind_to, parse_netdata_ini, read_netdata_conf)
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.registry_hello import query_registry_hello
@@ -171,6 +180,127 @@ def config_dir_problems(config_dirs, root='/'):
     return problems
 
 
+# ---------------------------------------------------------------- what the daemon reads
+
+def config_file_from_exec_start(exec_start):
+    """The ``-c FILE`` of a unit's ``ExecStart=`` (systemd word splitting), or None."""
+    if not exec_start:
+        return None
+    words, _err = split_systemd_words(exec_start)
+    if not words:
+        return None
+    # ExecStart prefixes "-", ":", "+", "!", "!!" keep argv[0]; "@" means the next word is argv[0].
+    program = words[0]
+    argv = words[1:] if program.lstrip('-:+!').startswith('@') else words
+    return parse_daemon_args(argv).get('config_file')
+
+
+def netdata_conf_choice(config_dir, daemon_config_file, exec_start, errors):
+    """``(path, source)`` of the ``netdata.conf`` the daemon reads.
+
+    ``-c FILE`` replaces the default file (no fallback: the daemon exits when it cannot
+    load it); without it the daemon reads ``<compiled config dir>/netdata.conf`` before
+    any ``[directories] config`` is known (``load_netdata_conf`` in daemon/main.c
+    v1.37.1; ``netdata_conf_load`` in src/daemon/config/netdata-conf.c v2.10.4). The
+    running daemon's command line comes first, then the service's ``ExecStart``.
+    *source*: ``daemon``, ``service`` or ``default``.
+    """
+    for value, source in ((daemon_config_file, 'daemon'), (config_file_from_exec_start(exec_start), 'service')):
+        if not value:
+            continue
+        if not value.startswith('/'):
+            errors.append('netdata.conf given as -c %s (%s) is a relative path; judging %s/netdata.conf'
+                          % (value, 'running daemon' if source == 'daemon' else 'service ExecStart', config_dir))
+            return config_dir.rstrip('/') + '/netdata.conf', 'default'
+        return os.path.normpath(value), source
+    return config_dir.rstrip('/') + '/netdata.conf', 'default'
+
+
+def user_config_dir_of(config_dir, configured, errors):
+    """The dir the daemon looks for the opt-out file in: ``[directories] config`` when
+    set (an absolute path), else the compiled-in one (the install's config dir)."""
+    if configured is None or configured == '':
+        return config_dir
+    if not configured.startswith('/'):
+        errors.append('[directories] config = %s is not an absolute path; the daemon resolves it '
+                      'from its working directory; judging %s' % (configured, config_dir))
+        return config_dir
+    return os.path.normpath(configured)
+
+
+def _service_user(root, service):
+    """``User=`` of the service (unit, then drop-ins; the last one wins, empty resets):
+    the user the daemon starts as. ``root`` when unset; None when no unit is known."""
+    if not service.get('unit') or service.get('masked'):
+        return None
+    user = None
+    for path in [service['unit']] + list(service.get('dropins') or []):
+        text, err = read_systemd_text(root, path)
+        if text is None:
+            return None
+        for section, key, value in parse_unit_text(text):
+            if section == 'Service' and key == 'User':
+                user = value or None
+    return user or 'root'
+
+
+def agent_user_of(run_as_user, start_user):
+    """The user the daemon runs as after its start (None: unknown).
+
+    Started as root it switches to ``[global] run as user`` (default ``netdata``; empty:
+    it stays root); started as another user it cannot switch and stays that user
+    (``post_conf_load`` / ``become_daemon`` in daemon/main.c, daemon/daemon.c v1.37.1;
+    ``netdata_conf_section_global_run_as_user`` in src/daemon/config/netdata-conf-global.c
+    v2.10.4). An unknown start user is taken as root, as every service manager and the
+    official container start it.
+    """
+    if start_user is not None and start_user != 'root':
+        return start_user
+    if run_as_user is None:
+        return 'netdata'
+    return run_as_user or 'root'
+
+
+def describe_optout_file(root, path, exists, agent_user, start_user, script_path):
+    """The facts' ``optout_file``: whether the agent's own checks find the opt-out file.
+
+    - ``readable_by_agent``: ``access(path, R_OK)`` as the user the daemon runs as (how a
+      daemon below v2.3.0 decides, and how v2.3 to v2.5 re-check before each event);
+    - ``readable_at_start``: the same as the user the daemon starts as: from v2.3.0
+      ``analytics_check_enabled()`` runs first in ``daemon_status_file_check_crash()``,
+      before ``become_daemon()`` drops privileges (src/daemon/main.c v2.3.0 to v2.11.0),
+      and once off it stays off. Unknown start user: known only when both agree;
+    - ``script``: what ``anonymous-statistics.sh`` tests, ``[ -f <compiled config
+      dir>/.opt-out-from-anonymous-statistics ]`` as the run-as user (the path is baked
+      in at build time; ``[directories] config`` does not move it).
+    """
+    if exists:
+        readable, reason = user_check(root, path, agent_user) if agent_user else (None, 'run-as user unknown')
+        if start_user is None:
+            root_reads, _why = user_check(root, path, 'root')
+            at_start = readable if readable is True or root_reads is False else None
+            at_start_why = reason if at_start is not None else (
+                'the user the daemon starts as is unknown (no service unit starts it); '
+                'root could read the file, %s' % reason)
+        elif start_user == agent_user:
+            at_start, at_start_why = readable, reason
+        else:
+            at_start, at_start_why = user_check(root, path, start_user)
+    else:
+        readable, reason = False, '%s does not exist' % path
+        at_start, at_start_why = False, reason
+    script_found, script_why = (user_check(root, script_path, agent_user, want='regular')
+                                if agent_user else (None, 'run-as user unknown'))
+    return {
+        'path': path, 'exists': bool(exists),
+        'readable_by_agent': readable, 'reason': reason, 'agent_user': agent_user,
+        'readable_at_start': at_start, 'start_user': start_user,
+        'reason_at_start': at_start_why,
+        'script': {'path': script_path, 'exists': _stat(root, script_path) is not None,
+                   'found_by_agent': script_found, 'reason': script_why},
+    }
+
+
 # ---------------------------------------------------------------- collector
 
 def _candidates(root, extra_config_dirs):
@@ -204,10 +334,12 @@ def discover_installs(root='/', extra_config_dirs=(), run_command=None, live_que
     ``find_netdata_daemons()`` / ``service_environment()`` results.
 
     Each dict: ``config_dir, prefix, kind, lib_dir, binary, version, version_string,
-    install_type, machine_guid, claimed, optout_file{path,exists},
-    netdata_conf{path,exists,crash_reports,web_address,web_port},
+    install_type, machine_guid, claimed, optout_file{path,exists,readable_by_agent,reason,
+    agent_user,readable_at_start,reason_at_start,start_user,script{path,exists,found_by_agent,
+    reason}}, netdata_conf{path,exists,crash_reports,web_address,web_port,source,config_dir,
+    run_as_user},
     service{unit,dropins,environment}, daemon{running,pid,environment}, errors``
-    and ``evidence{optout_file_mtime, netdata_conf_mtime, daemon_started_at,
+    and ``evidence{optout_file_mtime, optout_file_ctime, config_dir_mtime, netdata_conf_mtime, daemon_started_at,
     daemon_exe, live, service_masked, service_exec_start, service_starts_this_install,
     service_errors, claimed_via, web_enabled}`` for the decision (not for display).
     """
@@ -241,13 +373,18 @@ def _broken_install(config_dir, prefix, kind, error):
         'config_dir': config_dir, 'prefix': prefix, 'kind': kind, 'lib_dir': None, 'binary': None,
         'version': None, 'version_string': None, 'install_type': None, 'machine_guid': None,
         'claimed': False,
-        'optout_file': {'path': config_dir + '/' + OPTOUT_FILE, 'exists': False},
+        'optout_file': {'path': config_dir + '/' + OPTOUT_FILE, 'exists': False,
+                        'readable_by_agent': None, 'reason': error, 'agent_user': None,
+                        'readable_at_start': None, 'start_user': None, 'reason_at_start': error,
+                        'script': {'path': config_dir + '/' + OPTOUT_FILE, 'exists': False,
+                                   'found_by_agent': None, 'reason': error}},
         'netdata_conf': {'path': config_dir + '/netdata.conf', 'exists': False, 'crash_reports': None,
-                         'web_address': None, 'web_port': None},
+                         'web_address': None, 'web_port': None, 'source': 'default',
+                         'config_dir': config_dir, 'run_as_user': None},
         'service': {'unit': None, 'dropins': [], 'environment': dict((n, None) for n in TELEMETRY_VARS)},
         'daemon': {'running': False, 'pid': None, 'environment': None},
         'errors': [error],
-        'evidence': {'optout_file_mtime': None, 'config_dir_mtime': None, 'netdata_conf_mtime': None, 'daemon_started_at': None,
+        'evidence': {'optout_file_mtime': None, 'optout_file_ctime': None, 'config_dir_mtime': None, 'netdata_conf_mtime': None, 'daemon_started_at': None,
                      'daemon_exe': None, 'live': None, 'service_masked': False, 'service_exec_start': None,
                      'service_starts_this_install': None, 'service_errors': [], 'claimed_via': None,
                      'web_enabled': True},
@@ -264,32 +401,54 @@ def _describe_install(root, config_dir, prefix, kind, binary, libs, user_given, 
 
     host_dir = _host(root, config_dir)
     dir_ok = os.path.isdir(host_dir)
-    # Creating or removing the opt-out file changes the dir's mtime: with the daemon's
-    # start time it tells whether the file was there when a v1 daemon decided.
-    dir_st = _stat(root, config_dir) if dir_ok else None
-    evidence['config_dir_mtime'] = dir_st.st_mtime if dir_st is not None else None
     if os.path.lexists(host_dir) and not dir_ok:
         errors.append('config dir %s exists but is not a directory' % config_dir)
     elif not os.path.lexists(host_dir):
         errors.append('config dir %s does not exist (binary %s found)' % (config_dir, binary))
 
-    # Opt-out file: Netdata tests existence only, so any kind of entry counts (noted if odd).
-    optout = config_dir + '/' + OPTOUT_FILE
-    st = _stat(root, optout) if dir_ok else None
-    install['optout_file'] = {'path': optout, 'exists': st is not None}
-    evidence['optout_file_mtime'] = st.st_mtime if st is not None else None
-    if st is not None and not stat.S_ISREG(st.st_mode):
-        errors.append('%s exists but is not a regular file' % optout)
-
-    # netdata.conf
-    conf = read_netdata_conf(config_dir + '/netdata.conf', root=root)
+    # Which netdata.conf the daemon reads, then where it looks for the opt-out file.
+    daemon = daemon_for_prefix(proc_scan.get('daemons') or [], prefix)
+    starts = _service_starts(service.get('exec_start'), binary, prefix)
+    conf_path, conf_source = netdata_conf_choice(
+        config_dir, (daemon.get('args') or {}).get('config_file') if daemon else None,
+        service.get('exec_start') if starts is True else None, errors)
+    conf = read_netdata_conf(conf_path, root=root)
     errors.extend(conf['errors'])
+    if conf_source != 'default' and not conf['exists']:
+        errors.append('%s (-c of the %s) does not exist: the daemon would not start'
+                      % (conf_path, 'running daemon' if conf_source == 'daemon' else 'service ExecStart'))
+    user_config_dir = user_config_dir_of(config_dir, conf.get('user_config_dir'), errors)
+    start_user = _service_user(root, service) if starts is True else None
+    agent_user = agent_user_of(conf.get('run_as_user'), start_user)
+
     install['netdata_conf'] = {
         'path': conf['path'], 'exists': conf['exists'], 'crash_reports': conf['crash_reports'],
         'web_address': conf['web_address'], 'web_port': conf['web_port'],
+        'source': conf_source, 'config_dir': user_config_dir,
+        'run_as_user': conf.get('run_as_user'),
     }
     evidence['netdata_conf_mtime'] = conf['mtime']
     evidence['web_enabled'] = conf['web_enabled']
+
+    # Creating or removing the opt-out file changes its dir's mtime: with the daemon's
+    # start time it tells whether the file was there when a v1 daemon decided.
+    user_dir_ok = os.path.isdir(_host(root, user_config_dir))
+    dir_st = _stat(root, user_config_dir) if user_dir_ok else None
+    evidence['config_dir_mtime'] = dir_st.st_mtime if dir_st is not None else None
+    if user_config_dir != config_dir and not user_dir_ok:
+        errors.append('config dir %s ([directories] config of %s) is not a directory'
+                      % (user_config_dir, conf['path']))
+
+    # Opt-out file, as the daemon checks it: access(R_OK) on <[directories] config>/
+    # .opt-out-from-anonymous-statistics (any kind of entry that passes counts, noted if odd).
+    optout = user_config_dir.rstrip('/') + '/' + OPTOUT_FILE
+    st = _stat(root, optout) if user_dir_ok else None
+    install['optout_file'] = describe_optout_file(root, optout, st is not None, agent_user, start_user,
+                                                  config_dir.rstrip('/') + '/' + OPTOUT_FILE)
+    evidence['optout_file_mtime'] = st.st_mtime if st is not None else None
+    evidence['optout_file_ctime'] = st.st_ctime if st is not None else None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        errors.append('%s exists but is not a regular file' % optout)
 
     # lib dir: netdata.conf's [directories] lib, else the first existing default.
     lib_dir = conf.get('lib_dir')
@@ -333,10 +492,9 @@ def _describe_install(root, config_dir, prefix, kind, binary, libs, user_given, 
     evidence['service_masked'] = bool(service.get('masked'))
     evidence['service_exec_start'] = service.get('exec_start')
     evidence['service_errors'] = list(service.get('errors') or [])
-    evidence['service_starts_this_install'] = _service_starts(service.get('exec_start'), binary, prefix)
+    evidence['service_starts_this_install'] = starts
 
     # running daemon
-    daemon = daemon_for_prefix(proc_scan.get('daemons') or [], prefix)
     if daemon is not None:
         env = daemon.get('environment')
         install['daemon'] = {

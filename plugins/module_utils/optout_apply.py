@@ -156,12 +156,12 @@ def environment_without_dropin(root, service_unit, exclude_path):
 # ---------------------------------------------------------------- planning
 
 def _change(path, purpose, before, after, mode=0o644, scope='host', install=None,
-            create_dir=None, note=None, allow_symlink=False, owner=0, group=0):
+            create_dir=None, note=None, allow_symlink=False, owner=0, group=0, before_mode=None):
     return {
         'path': path, 'purpose': purpose, 'before': before, 'after': after,
         'mode': mode, 'owner': owner, 'group': group, 'scope': scope,
         'install': install, 'create_dir': create_dir, 'note': note,
-        'allow_symlink': allow_symlink,
+        'allow_symlink': allow_symlink, 'before_mode': before_mode,
     }
 
 
@@ -198,34 +198,81 @@ def _read(root, path):
 
 
 def _install_paths(install):
+    """``(config_dir, opt-out file paths, netdata.conf path)`` as the facts found them.
+
+    The opt-out files: the one the daemon checks (``<[directories] config>/...``) and,
+    when it differs and the statistics script may run (below v2.6.0 or version unknown),
+    the one the script tests (its compiled-in config dir). netdata.conf: the ``-c`` of
+    the running daemon or the service, else ``<config dir>/netdata.conf``.
+    """
     config_dir = install['config_dir']
-    optout = (install.get('optout_file') or {}).get('path') or config_dir.rstrip('/') + '/' + OPTOUT_FILE_NAME
+    optout_file = install.get('optout_file') or {}
+    optout = optout_file.get('path') or config_dir.rstrip('/') + '/' + OPTOUT_FILE_NAME
+    paths = [optout]
+    script = (optout_file.get('script') or {}).get('path')
+    if script and script != optout and version_at_least(install.get('version'), (2, 6, 0)) is not True:
+        paths.append(script)
     conf = (install.get('netdata_conf') or {}).get('path') or config_dir.rstrip('/') + '/netdata.conf'
-    return config_dir, optout, conf
+    return config_dir, paths, conf
+
+
+def _readable_by_all(mode):
+    return mode & 0o444 == 0o444
+
+
+def _plan_optout_file(root, path, opt_out, config_dir):
+    """The change for one opt-out file, or None."""
+    state = safe_files.file_state(host_path(root, path))
+    if opt_out:
+        if state == 'missing':
+            return _change(path, 'optout_file', None, b'', install=config_dir)
+        if state != 'file':
+            raise PlanError('%s is %s; refusing to use it as the opt-out file' % (path, state))
+        meta = safe_files.file_meta(host_path(root, path))
+        if meta is not None and not _readable_by_all(meta['mode']):
+            # The daemon checks the file with access(R_OK) as its run-as user: a file only
+            # root can read (touch under umask 027 makes 0640 root:root) is no opt-out.
+            content = _read(root, path)
+            return _change(path, 'optout_file', content, content, install=config_dir,
+                           owner=meta['uid'], group=meta['gid'], before_mode=meta['mode'],
+                           note='mode %04o -> 0644: the agent could not read it' % meta['mode'])
+        return None
+    if state == 'missing':
+        return None
+    if state not in ('file', 'a symlink'):
+        raise PlanError('%s is %s; refusing to remove it' % (path, state))
+    before = _read(root, path) if state == 'file' else b''
+    # Unlinking a link never touches its target; the file is the opt-out switch itself.
+    return _change(path, 'optout_file', before, None, install=config_dir, allow_symlink=True)
 
 
 def plan_install(install, settings, root='/'):
-    """Changes (and notes) for one install's own files: opt-out file and netdata.conf."""
+    """Changes (and notes) for one install's own files: opt-out file(s) and netdata.conf."""
     opt_out = settings['opt_out']
-    config_dir, optout_path, conf_path = _install_paths(install)
+    config_dir, optout_paths, conf_path = _install_paths(install)
     _writable_dir(root, config_dir, 'config dir')
+    checked = set([os.path.normpath(config_dir)])
+    for path in optout_paths + ([conf_path] if settings['manage_crash_reports'] else []):
+        directory = os.path.dirname(path)
+        if os.path.normpath(directory) not in checked:
+            checked.add(os.path.normpath(directory))
+            _writable_dir(root, directory, 'directory')
     changes = []
     notes = []
 
-    # The opt-out file: empty, root-owned, 0644, as the installers make it.
-    state = safe_files.file_state(host_path(root, optout_path))
-    if opt_out:
-        if state == 'missing':
-            changes.append(_change(optout_path, 'optout_file', None, b'', install=config_dir))
-        elif state != 'file':
-            raise PlanError('%s is %s; refusing to use it as the opt-out file' % (optout_path, state))
-    elif state != 'missing':
-        if state not in ('file', 'a symlink'):
-            raise PlanError('%s is %s; refusing to remove it' % (optout_path, state))
-        before = _read(root, optout_path) if state == 'file' else b''
-        # Unlinking a link never touches its target; the file is the opt-out switch itself.
-        changes.append(_change(optout_path, 'optout_file', before, None, install=config_dir,
-                               allow_symlink=True))
+    # The opt-out file: empty, 0644 (readable by the agent's user), as the installers make it.
+    for path in optout_paths:
+        change = _plan_optout_file(root, path, opt_out, config_dir)
+        if change is not None:
+            changes.append(change)
+            if change['note']:
+                notes.append('%s: %s' % (path, change['note']))
+    optout_file = install.get('optout_file') or {}
+    if opt_out and optout_file.get('exists') and optout_file.get('readable_by_agent') is False \
+            and not any(c['path'] == optout_paths[0] for c in changes):
+        # Its mode is fine, so the way to it is not (a directory the user cannot search):
+        # changing a config dir's mode is the admin's call, verify reports it.
+        notes.append('%s: %s; the daemon does not count it' % (optout_paths[0], optout_file.get('reason')))
 
     # netdata.conf: [global] crash reports.
     if settings['manage_crash_reports']:
@@ -395,10 +442,16 @@ def _text(data):
 
 
 def change_diff(change):
-    """Ansible's diff dict for one change (before/after as text, with headers)."""
+    """Ansible's diff dict for one change (before/after as text, with headers; a mode
+    change shows in the headers, the content being the same)."""
+    before_header = change['path'] if change['before'] is not None else '%s (absent)' % change['path']
+    after_header = change['path'] if change['after'] is not None else '%s (absent)' % change['path']
+    if change.get('before_mode') is not None and change['after'] is not None:
+        before_header += ' (mode %04o)' % change['before_mode']
+        after_header += ' (mode %04o)' % change['mode']
     return {
-        'before_header': change['path'] if change['before'] is not None else '%s (absent)' % change['path'],
-        'after_header': change['path'] if change['after'] is not None else '%s (absent)' % change['path'],
+        'before_header': before_header,
+        'after_header': after_header,
         'before': _text(change['before']),
         'after': _text(change['after']),
     }

@@ -15,8 +15,10 @@ statistics_script  (``anonymous-statistics.sh``, START/STOP/FATAL/META events)
     ``[ -f <configdir>/.opt-out-from-anonymous-statistics ]`` or
     ``[ -n "$DISABLE_TELEMETRY" ]`` or ``[ -n "$DO_NOT_TRACK" ]``: any non-empty value
     (``0``, ``false``, ``no``) opts out. The environment is the daemon's (it spawns the
-    script), so it changes only at a restart; the file is read on every run. The
-    daemon only spawns the script while its analytics flag is on
+    script), so it changes only at a restart; the file is read on every run.
+    ``<configdir>`` is compiled in (``@configdir_POST@``): ``[directories] config`` does
+    not move it. The script runs as the daemon's user, and ``-f`` needs only search
+    permission on the way, not read permission. The daemon only spawns the script while its analytics flag is on
     (``send_statistics`` in ``daemon/analytics.c`` v1.37.1,
     ``analytics_statistic_send`` in ``src/daemon/analytics.c`` v2.5.0). Commit
     c546a70 "Stop submitting analytics (#20654)", first in v2.6.0, removed
@@ -29,12 +31,18 @@ daemon_analytics  (the flag the dashboard gets as ``anonymous_statistics`` from
       ``src/daemon/analytics.c`` ``analytics_statistic_send``: the flag starts at -1 and
       is decided once, at the first event (START, right after start): off when the
       opt-out file is readable (or the script is missing). The environment is not
-      read. The decision never changes until the daemon restarts.
+      read. The decision never changes until the daemon restarts. "Readable" is
+      ``access(<[directories] config>/.opt-out-from-anonymous-statistics, R_OK)`` after
+      ``become_daemon()`` switched to the run-as user (daemon/main.c v1.37.1): a 0600 or
+      0640 root:root file does not count (the real 1.37.1 daemon answers true then).
     * v2.3.0 .. v2.11.0 ``src/daemon/analytics.c`` ``analytics_check_enabled``: off
       when the file is readable, or ``getenv("DISABLE_TELEMETRY")`` is non-empty
       (``!s || !*s`` keeps it on). ``DO_NOT_TRACK`` is not read. Once off it stays
       off (``if(!netdata_anonymous_statistics_enabled) return false``) until a
-      restart. It is re-evaluated only when called: at start (``main.c``,
+      restart. Its first call is in ``daemon_status_file_check_crash()``, before
+      ``become_daemon()`` (src/daemon/main.c v2.3.0 .. v2.11.0): a daemon started as
+      root honours a file only root can read (v2.10.4 answers false then; started as
+      netdata it answers true). It is re-evaluated only when called: at start (``main.c``,
       ``status-file.c``, Sentry init) and, in v2.3.0 .. v2.5.x only, before every
       event sent; from v2.6.0 (#20654) only at start.
     * ``src/registry/registry.c`` (v2.2.0 .. v2.11.0) answers ``false`` whenever the
@@ -229,7 +237,54 @@ class _Facts(object):
         self.config_dir = config_dir if isinstance(config_dir, str) else str(config_dir)
         self.file_path = (self.config_dir.rstrip('/') + '/' + OPTOUT_FILENAME
                           if self.config_dir else OPTOUT_FILENAME)
+        self.file_ctime = _num(kw.get('optout_file_ctime'))
+        self._access(kw.get('optout_file_access'))
         self.file_at_start, self.file_at_start_why = self._file_at_start()
+
+    def _access(self, access):
+        """Whether the agent's own checks find the opt-out file (see the module doc).
+
+        Without *access* (a caller that knows only whether the file exists) the file
+        counts as readable and the script's file is the same one.
+        """
+        given = isinstance(access, dict)
+        access = access if given else {}
+        path = access.get('path')
+        if isinstance(path, str) and path:
+            self.file_path = path
+        if given and self.file is True:
+            self.read_agent = _bool_or_none(access.get('readable_by_agent'))
+            self.read_start = _bool_or_none(access.get('readable_at_start'))
+        else:
+            self.read_agent = self.read_start = self.file
+        self.read_agent_why = str(access.get('reason') or '')
+        self.read_start_why = str(access.get('reason_at_start') or self.read_agent_why)
+        self.agent_user = access.get('agent_user')
+        self.start_user = access.get('start_user')
+        script = access.get('script') if isinstance(access.get('script'), dict) else None
+        if script is None:
+            self.script_path, self.script_exists, self.script_file = self.file_path, self.file, self.file
+            self.script_why = ''
+        else:
+            self.script_path = str(script.get('path') or self.file_path)
+            self.script_exists = _bool_or_none(script.get('exists'))
+            self.script_file = (False if self.script_exists is False
+                                else _bool_or_none(script.get('found_by_agent')))
+            self.script_why = str(script.get('reason') or '')
+
+    def readable_then(self, readable, at_start):
+        """What an access(R_OK) check found at the daemon's start, given what it finds
+        now (*readable*), for a file that existed then. A file whose inode has not
+        changed since (ctime, which chmod and chown bump) had the same mode and owner;
+        root (v2.3+ checks at start before dropping privileges) reads it whatever they are.
+        """
+        if readable is None:
+            return None
+        if self.file_ctime is None or self.started_at is None or self.file_ctime <= self.started_at:
+            return readable  # nothing says the mode or owner changed since
+        if at_start and readable is True and self.start_user == 'root':
+            return True
+        return None
 
     def _file_at_start(self):
         """Whether the opt-out file existed when the running daemon started.
@@ -263,17 +318,34 @@ def _daemon_analytics(v, f):
            else 'send_statistics in daemon/analytics.c v1.37.1, the same up to v2.2.x')
     details = []
 
-    # configured: what a (re)start would decide now
+    # configured: what a (re)start would decide now. The file counts only when the
+    # daemon's access(R_OK) passes: as the run-as user below v2.3.0 (send_statistics runs
+    # after become_daemon, daemon/main.c v1.37.1); from v2.3.0 first as the user it starts
+    # as, before it drops privileges (daemon_status_file_check_crash comes before
+    # become_daemon in src/daemon/main.c v2.3.0 to v2.11.0), and off stays off.
+    readable = f.read_start if reads_env else f.read_agent
+    why = f.read_start_why if reads_env else f.read_agent_why
+    as_whom = ('as the user the daemon starts as (%s), before it drops privileges'
+               % (f.start_user or 'unknown') if reads_env
+               else 'as the user the daemon runs as (%s)' % (f.agent_user or 'unknown'))
     svc_dt = _nonempty(f.service_env, 'DISABLE_TELEMETRY') if reads_env else False
-    configured = _not(_any(f.file, svc_dt))
-    if f.file is True:
-        details.append('off at next start: opt-out file %s exists' % f.file_path)
+    configured = _not(_any(readable, svc_dt))
+    if f.file is True and readable is True:
+        details.append('off at next start: opt-out file %s exists and the daemon can read it '
+                       '(access(R_OK) %s)' % (f.file_path, as_whom))
+    elif f.file is True and readable is False:
+        details.append('on at next start: opt-out file %s exists but the daemon cannot read it, so '
+                       'it does not count (access(R_OK) %s): %s; make it readable (mode 0644)'
+                       % (f.file_path, as_whom, why))
+    elif f.file is True:
+        details.append('unknown at next start: opt-out file %s exists but whether the daemon can '
+                       'read it (access(R_OK) %s) is unknown: %s' % (f.file_path, as_whom, why))
     elif f.file is None:
         details.append('unknown at next start: whether the opt-out file exists is unknown')
     if svc_dt is True:
         details.append('off at next start: DISABLE_TELEMETRY=%s is non-empty in the service '
                        'environment' % _show(f.service_env['DISABLE_TELEMETRY']))
-    elif svc_dt is None and f.file is not True:
+    elif svc_dt is None and readable is not True:
         details.append('unknown at next start: the service environment is unknown '
                        '(a non-empty DISABLE_TELEMETRY would turn it off)')
     ignored = []
@@ -288,7 +360,7 @@ def _daemon_analytics(v, f):
         details.append('%s daemon ignores %s; only the opt-out file%s turns it off'
                        % (_vstr(v), ', '.join(ignored),
                           ' or a non-empty DISABLE_TELEMETRY' if reads_env else ''))
-    if not reads_env and v >= V_SENTRY and f.file is not True:
+    if not reads_env and v >= V_SENTRY and readable is not True:
         if any(env and env.get('DISABLE_TELEMETRY') is not None
                for env in (f.service_env, f.daemon_env)):
             details.append('note: DISABLE_TELEMETRY is set, so Sentry crash upload (official '
@@ -305,11 +377,29 @@ def _daemon_analytics(v, f):
             details.append('off in the running daemon: DISABLE_TELEMETRY=%s in its environment'
                            % _show(f.daemon_env['DISABLE_TELEMETRY']))
         elif fas is True:
-            running = False
-            details.append('off in the running daemon: the opt-out file existed when it started '
-                           '(%s)' % f.file_at_start_why)
+            then = f.readable_then(readable, reads_env)
+            if then is True:
+                running = False
+                details.append('off in the running daemon: the opt-out file existed when it started '
+                               '(%s) and it could read it' % f.file_at_start_why)
+            elif then is False:
+                running = _not(env_off)
+                details.append('%s in the running daemon: the opt-out file existed when it started '
+                               '(%s) but it could not read it (its mode and owner have not changed '
+                               'since)%s' % (_word(running), f.file_at_start_why,
+                                             '; its environment is unreadable' if running is None else ''))
+            else:
+                details.append('unknown in the running daemon: the opt-out file existed when it '
+                               'started (%s) but whether it could read it then is unknown (its mode '
+                               'or owner changed since, or its readability is unknown); restart '
+                               'netdata' % f.file_at_start_why)
         elif fas is False and f.file is True:
-            if reads_env and v < V_NO_STATISTICS_SCRIPT:
+            if reads_env and v < V_NO_STATISTICS_SCRIPT and f.read_agent is False:
+                running = _not(env_off)
+                details.append('%s in the running daemon: the opt-out file was created after it '
+                               'started; %s re-checks it before each event as %s, who cannot read '
+                               'it' % (_word(running), _vstr(v), f.agent_user or 'its user'))
+            elif reads_env and v < V_NO_STATISTICS_SCRIPT:
                 details.append('unknown in the running daemon: the opt-out file was created after '
                                'it started; %s re-checks it only before the next event it sends '
                                '(then it stays off); restart netdata to be sure' % _vstr(v))
@@ -354,11 +444,14 @@ def _daemon_analytics(v, f):
 
     head = '%s: %s rule: %s' % (
         _word(enabled), _vstr(v),
-        'off when the opt-out file exists or DISABLE_TELEMETRY is non-empty (%s)' % src
-        if reads_env else 'off only when the opt-out file exists, decided once at start (%s)' % src)
+        'off when the opt-out file is readable to it (access(R_OK), first checked before it drops '
+        'privileges) or DISABLE_TELEMETRY is non-empty (%s)' % src
+        if reads_env else 'off only when the opt-out file is readable to its run-as user '
+        '(access(R_OK)), decided once at start (%s)' % src)
     if configured is True and not ignored:
-        details.insert(0, 'on at next start: no opt-out file%s'
-                       % (', DISABLE_TELEMETRY unset or empty in the service environment'
+        details.insert(0, 'on at next start: no opt-out file%s%s'
+                       % ('' if f.file is False else ' the daemon can read',
+                          ', DISABLE_TELEMETRY unset or empty in the service environment'
                           if reads_env else ''))
     reasons = [head]
     for line in details:
@@ -370,14 +463,32 @@ def _daemon_analytics(v, f):
     return _channel(True, enabled, configured, running, drift, True, reasons), now
 
 
+def _script_file_reasons(f):
+    """Reasons about the file the script tests: ``[ -f <compiled config dir>/...]`` run
+    as the daemon's user (it needs search permission on the way, not read permission;
+    ``[directories] config`` does not move it)."""
+    if f.script_file is True:
+        return ['off: opt-out file %s exists (the script tests [ -f ] on every run%s)'
+                % (f.script_path, ', as %s' % f.agent_user if f.agent_user else '')]
+    if f.script_exists is True and f.script_file is False:
+        return ['on: opt-out file %s exists but the script, run as %s, does not find it: %s'
+                % (f.script_path, f.agent_user or 'the daemon user', f.script_why)]
+    if f.script_exists is True:
+        return ['unknown: opt-out file %s exists but whether the script, run as %s, finds it is '
+                'unknown: %s' % (f.script_path, f.agent_user or 'the daemon user', f.script_why)]
+    if f.script_path != f.file_path and f.file is True:
+        return ['note: the script tests %s (its config dir is compiled in), not %s: the file '
+                '[directories] config points the daemon to does not stop it'
+                % (f.script_path, f.file_path)]
+    return []
+
+
 def _script_off(f, env, where):
     """(off, reasons) for anonymous-statistics.sh's own test with ``env``."""
     dt = _nonempty(env, 'DISABLE_TELEMETRY')
     dnt = _nonempty(env, 'DO_NOT_TRACK')
-    off = _any(f.file, dt, dnt)
-    reasons = []
-    if f.file is True:
-        reasons.append('off: opt-out file %s exists (read on every run)' % f.file_path)
+    off = _any(f.script_file, dt, dnt)
+    reasons = _script_file_reasons(f)
     for name, flag in (('DISABLE_TELEMETRY', dt), ('DO_NOT_TRACK', dnt)):
         if flag is True:
             reasons.append('off: %s=%s is non-empty in the %s environment (the script tests -n, '
@@ -385,23 +496,27 @@ def _script_off(f, env, where):
     if env is None and off is not True:
         reasons.append('unknown: the %s environment is unknown' % where)
     if off is False:
-        reasons.append('on: no opt-out file; DISABLE_TELEMETRY=%s, DO_NOT_TRACK=%s in the %s '
+        reasons.append('on: no opt-out file the script finds; DISABLE_TELEMETRY=%s, DO_NOT_TRACK=%s in the %s '
                        'environment (only non-empty values opt out)'
                        % (_show(env['DISABLE_TELEMETRY']), _show(env['DO_NOT_TRACK']), where))
     return off, reasons
 
 
-def _statistics_script(v, f, daemon_flag_now):
+def _statistics_script(v, f, daemon_flag_now, daemon_configured=None):
     src = 'anonymous-statistics.sh.in, the same test from v1.37.1 to v2.5.0'
     reasons = []
     off_cfg, why_cfg = _script_off(f, f.service_env, 'service')
     configured = _not(off_cfg)
+    if daemon_configured is False and configured is not False:
+        # The daemon spawns the script only while its analytics flag is on.
+        configured = False
+        why_cfg.append('off at next start: the daemon\'s analytics flag will be off, so it does '
+                       'not spawn the script')
     running = None
     if f.running:
         if daemon_flag_now is False:
             running = False
-            if f.file is True:
-                reasons.append('off: opt-out file %s exists (read on every run)' % f.file_path)
+            reasons.extend(r for r in _script_file_reasons(f) if r.startswith('off'))
             reasons.append('off in the running daemon: its analytics flag is off, so it does not '
                            'spawn the script until it restarts')
         else:
@@ -422,8 +537,9 @@ def _statistics_script(v, f, daemon_flag_now):
         reasons.append('drift: the running daemon is %s but the service configuration makes it %s '
                        '(the environment is read at start); restart netdata'
                        % (_word(running), _word(configured)))
-    reasons.insert(0, '%s: %s rule: off when the opt-out file exists or DISABLE_TELEMETRY or '
-                   'DO_NOT_TRACK is non-empty in the daemon environment (%s)'
+    reasons.insert(0, '%s: %s rule: off when the opt-out file exists for the daemon\'s user at '
+                   'the compiled-in config dir ([ -f ]) or DISABLE_TELEMETRY or DO_NOT_TRACK is '
+                   'non-empty in the daemon environment, or when the daemon does not spawn it (%s)'
                    % (_word(enabled), _vstr(v), src))
     return _channel(True, enabled, configured, running, drift, True, _dedup(reasons))
 
@@ -533,7 +649,7 @@ def _channels_for_version(v, f):
     analytics, flag_now = _daemon_analytics(v, f)
     out = {'daemon_analytics': analytics}
     if v < V_NO_STATISTICS_SCRIPT:
-        out['statistics_script'] = _statistics_script(v, f, flag_now)
+        out['statistics_script'] = _statistics_script(v, f, flag_now, analytics['configured'])
     else:
         out['statistics_script'] = _channel(False, None, None, None, False, False, [
             'not applicable: %s no longer runs anonymous-statistics.sh (removed by "Stop '
@@ -571,9 +687,13 @@ def opt_out_signals(f):
     installed version reads it. Any of them (or an unknown one) blocks ``opted_in``:
     statistics senders require opted_in, so a signal must never be overlooked."""
     found = []
+    # A file the agent cannot read still is the admin's wish: never "opted in" with it.
     if f.file is not False:
         found.append(('statistics_script', 'the opt-out file' if f.file else
                       'an unknown opt-out file state'))
+    if f.script_path != f.file_path and f.script_exists is not False:
+        found.append(('statistics_script', 'the opt-out file %s' % f.script_path if f.script_exists
+                      else 'an unknown state of the opt-out file %s' % f.script_path))
     for env, where in ((f.service_env, 'service'), (f.daemon_env, "running daemon's")):
         for name in ('DISABLE_TELEMETRY', 'DO_NOT_TRACK'):
             if env and _nonempty(env, name):
@@ -595,7 +715,8 @@ def opt_out_signals(f):
 def decide_install_telemetry(version, optout_file_exists, service_env, daemon_env, daemon_running,
                              live_analytics, crash_reports_setting, claimed, installer_env,
                              strict=False, optout_file_mtime=None, daemon_started_at=None,
-                             netdata_conf_mtime=None, config_dir='', config_dir_mtime=None):
+                             netdata_conf_mtime=None, config_dir='', config_dir_mtime=None,
+                             optout_file_access=None, optout_file_ctime=None):
     """Decide every telemetry channel of one Netdata install.
 
     :param version: ``(major, minor, patch)`` (or a string such as ``1.37.1``); None when
@@ -619,6 +740,16 @@ def decide_install_telemetry(version, optout_file_exists, service_env, daemon_en
         epoch seconds, or None when unknown. They tell whether the opt-out file existed
         when the running daemon started (the config dir's mtime covers a removed file).
     :param config_dir: the install's config dir, used in reasons.
+    :param optout_file_access: the facts' ``optout_file`` dict: ``path`` (the file the
+        daemon checks), ``readable_by_agent`` / ``readable_at_start`` (True, False, None:
+        ``access(R_OK)`` as the run-as user / as the user the daemon starts as), ``reason``,
+        ``reason_at_start``, ``agent_user``, ``start_user`` and ``script`` (``path``,
+        ``exists``, ``found_by_agent``, ``reason``: the statistics script's ``[ -f ]``).
+        A file the daemon cannot read (or may not) never counts as an opt-out. None: the
+        caller knows only existence; the file then counts as readable (and is the one the
+        script tests).
+    :param optout_file_ctime: epoch seconds; tells whether the file's mode and owner changed
+        since the daemon started.
     :returns: ``{opted_out, opted_in, drift, reasons, channels}``; ``channels`` maps each
         of :data:`CHANNELS` to ``{applies, enabled, configured, running, drift, counted,
         reasons}`` (``daemon_analytics`` adds ``live``). ``enabled`` is what counts now:
@@ -632,7 +763,8 @@ def decide_install_telemetry(version, optout_file_exists, service_env, daemon_en
                claimed=claimed, installer_env=installer_env, strict=strict,
                optout_file_mtime=optout_file_mtime, daemon_started_at=daemon_started_at,
                netdata_conf_mtime=netdata_conf_mtime, config_dir=config_dir,
-               config_dir_mtime=config_dir_mtime)
+               config_dir_mtime=config_dir_mtime, optout_file_access=optout_file_access,
+               optout_file_ctime=optout_file_ctime)
     v = parse_version(version)
     if v is not None:
         channels = _channels_for_version(v, f)

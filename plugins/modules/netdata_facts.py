@@ -195,21 +195,76 @@ ansible_facts:
                 or C(claimed_id) in C(cloud.d/cloud.conf)).
               type: bool
             optout_file:
-              description: The opt-out file of this install.
+              description:
+                - The opt-out file of this install, as the agent itself checks it. The daemon
+                  tests it with C(access(R_OK)), so a file its user cannot read (for example
+                  C(0600) or C(0640) C(root:root), what C(touch) makes under umask C(077) or
+                  C(027)) does not opt it out.
               type: dict
               contains:
                 path:
-                  description: Its path.
+                  description: The file the daemon checks, in the config dir it uses
+                    (C([directories] config) of the C(netdata.conf) it reads, else the install's
+                    config dir).
                   type: str
                 exists:
                   description: Whether it exists.
                   type: bool
+                readable_by_agent:
+                  description:
+                    - Whether the user the daemon runs as (C(agent_user)) can read it, every
+                      directory on the way searchable, with its primary and supplementary groups.
+                      This is the check of a daemon below v2.3.0, and of the re-checks of v2.3 to v2.5.
+                    - C(false) when the file is missing. C(null) when undecidable (unknown user, a
+                      POSIX ACL); the file then does not count as an opt-out.
+                  type: bool
+                reason:
+                  description: Why C(readable_by_agent) is what it is (user, mode, owner).
+                  type: str
+                  sample: user netdata cannot read /etc/netdata/.opt-out-from-anonymous-statistics (mode 0600, owner 0:0)
+                agent_user:
+                  description: The user the daemon runs as (C([global] run as user), default
+                    C(netdata); the service's C(User=) when that is not root), or null.
+                  type: str
+                readable_at_start:
+                  description: The same check as the user the daemon starts as (C(start_user)).
+                    From v2.3.0 the daemon checks the file first while it still has that user's
+                    rights, before dropping privileges, and off stays off; a daemon started as root
+                    therefore honours a root-only file. C(null) when it cannot be decided (for example
+                    the start user is unknown and only root could read the file).
+                  type: bool
+                reason_at_start:
+                  description: Why C(readable_at_start) is what it is.
+                  type: str
+                start_user:
+                  description: The user the daemon starts as (the service's C(User=), C(root) when
+                    unset), or null when no service unit starts this install.
+                  type: str
+                script:
+                  description: The file C(anonymous-statistics.sh) (up to v2.5) tests with C([ -f ]),
+                    in the install's compiled-in config dir, whatever C([directories] config) says;
+                    C(found_by_agent) (bool or null) tells whether the daemon's user finds it (it needs
+                    search permission on the way, not read permission), with C(path), C(exists) and
+                    C(reason).
+                  type: dict
             netdata_conf:
-              description: What matters for telemetry in the install's C(netdata.conf).
+              description: What matters for telemetry in the C(netdata.conf) the install's daemon reads.
               type: dict
               contains:
                 path:
-                  description: Its path.
+                  description: Its path. The C(-c) of the running daemon's command line, else of the
+                    service's C(ExecStart) (when that unit starts this install), else
+                    C(<config_dir>/netdata.conf).
+                  type: str
+                source:
+                  description: Where the path came from, C(daemon), C(service) or C(default).
+                  type: str
+                config_dir:
+                  description: The config dir the daemon uses (C([directories] config) when set, else the
+                    install's); the opt-out file it checks is there.
+                  type: str
+                run_as_user:
+                  description: The raw C([global] run as user), or null when unset.
                   type: str
                 exists:
                   description: Whether it exists.

@@ -15,10 +15,18 @@ description:
   - Discovers every Netdata install of the host (as M(netdata_fleet.telemetry.netdata_facts)
     does) and writes, in one round trip, everything that turns each telemetry channel off
     (I(opt_out=true)) or back on (I(opt_out=false)).
-  - "Opt-out, per install: the empty opt-out file C(.opt-out-from-anonymous-statistics) in
-    its config dir, C([global] crash reports = off) in its C(netdata.conf) (every other byte
-    kept), and, once per host, a systemd drop-in for the service setting C(DO_NOT_TRACK=1)
-    and C(DISABLE_TELEMETRY=1)."
+  - "Opt-out, per install: the empty opt-out file C(.opt-out-from-anonymous-statistics),
+    mode C(0644), in the config dir the daemon uses (C([directories] config) of the
+    C(netdata.conf) it reads) and, below v2.6.0, also in the install's compiled-in config
+    dir that C(anonymous-statistics.sh) tests; C([global] crash reports = off) in the
+    C(netdata.conf) the daemon reads (the C(-c) of the running daemon or of the service's
+    C(ExecStart), else the install's; every other byte kept); and, once per host, a
+    systemd drop-in for the service setting C(DO_NOT_TRACK=1) and C(DISABLE_TELEMETRY=1)."
+  - An existing opt-out file that not everyone may read (for example C(0600) or C(0640)
+    C(root:root)) is made C(0644), its content and owner kept, because the daemon checks it
+    with C(access(R_OK)) as its own user and ignores a file it cannot read. A file that is
+    readable but behind a directory the agent's user cannot search is reported in
+    I(notes) and by I(verify); the directory's mode is left to the admin.
   - "Opt-in: removes the opt-out file, the managed C(crash reports) line and the managed
     drop-in. When the unit or another drop-in sets C(DO_NOT_TRACK) or C(DISABLE_TELEMETRY),
     the managed drop-in is written with empty values and C(UnsetEnvironment=) instead, which
@@ -158,7 +166,8 @@ changes:
       description: The file.
       type: str
     action:
-      description: C(create), C(update) or C(remove).
+      description: C(create), C(update) or C(remove) (C(update) also for an opt-out file whose
+        mode is made C(0644); the diff headers then show both modes).
       type: str
     purpose:
       description: C(optout_file), C(netdata_conf), C(dropin), C(installer_profile),

@@ -7,14 +7,16 @@ import json
 import os
 import threading
 
+import pytest
+
 try:
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer as HTTPServer
 except ImportError:  # pragma: no cover
     from BaseHTTPServer import BaseHTTPRequestHandler, HTTPServer
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.installs import (
-    claimed_id_from_cloud_conf, config_dir_problems, default_run_command, discover_installs, parse_install_type, parse_machine_guid,
-    prefix_from_config_dir)
+    claimed_id_from_cloud_conf, config_dir_problems, config_file_from_exec_start, default_run_command, discover_installs,
+    parse_install_type, parse_machine_guid, prefix_from_config_dir)
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'discovery', 'debian-1.37.1')
 GUID = '3a4c9f0e-1b2d-11ee-9d2f-0242ac120002'
@@ -54,7 +56,19 @@ class FakeRunner(object):
         return 0, out, ''
 
 
+# Debian 12's entries for the agent's user (netdata is also in adm, as the package makes it).
+PASSWD = 'root:x:0:0:root:/root:/bin/bash\nnetdata:x:999:995::/var/lib/netdata:/usr/sbin/nologin\n'
+GROUP = 'root:x:0:\nadm:x:4:netdata\nnetdata:x:995:\n'
+OPTOUT = '/etc/netdata/.opt-out-from-anonymous-statistics'
+
+
+def users(root):
+    write(root, '/etc/passwd', PASSWD)
+    write(root, '/etc/group', GROUP)
+
+
 def native_tree(root, optout=True):
+    users(root)
     write(root, '/etc/netdata/netdata.conf', fixture('netdata.conf'))
     if optout:
         write(root, '/etc/netdata/.opt-out-from-anonymous-statistics', '')
@@ -114,9 +128,16 @@ def test_native_only(tmp_path):
     assert one['binary'] == '/usr/sbin/netdata' and one['lib_dir'] == '/var/lib/netdata'
     assert one['version'] == '1.37.1' and one['version_string'] == 'netdata v1.37.1'
     assert one['install_type'] is None and one['machine_guid'] == GUID and one['claimed'] is False
-    assert one['optout_file'] == {'path': '/etc/netdata/.opt-out-from-anonymous-statistics', 'exists': True}
+    readable = 'user netdata can read %s (mode 0644, owner 0:0)' % OPTOUT
+    assert one['optout_file'] == {
+        'path': OPTOUT, 'exists': True, 'readable_by_agent': True, 'reason': readable,
+        'agent_user': 'netdata', 'readable_at_start': True, 'start_user': 'netdata',
+        'reason_at_start': readable,
+        'script': {'path': OPTOUT, 'exists': True, 'found_by_agent': True,
+                   'reason': 'user netdata can see %s (a regular file)' % OPTOUT}}
     assert one['netdata_conf'] == {'path': '/etc/netdata/netdata.conf', 'exists': True, 'crash_reports': None,
-                                   'web_address': '127.0.0.1', 'web_port': 19999}
+                                   'web_address': '127.0.0.1', 'web_port': 19999, 'source': 'default',
+                                   'config_dir': '/etc/netdata', 'run_as_user': 'netdata'}
     assert one['service'] == {'unit': '/lib/systemd/system/netdata.service', 'dropins': [],
                               'environment': {'DO_NOT_TRACK': None, 'DISABLE_TELEMETRY': None}}
     assert one['daemon'] == {'running': False, 'pid': None, 'environment': None}
@@ -321,3 +342,175 @@ def test_runner_that_raises_or_prints_junk(tmp_path):
     assert one['version'] is None and any('nope' in e for e in one['errors'])
     one = discover(tmp_path, run_command=lambda argv: (1, 'Segmentation fault', ''))[0]
     assert one['version'] is None and one['version_string'] == 'Segmentation fault'
+
+
+# ------------------------------------------------------------ the opt-out file as the agent sees it
+
+def _mode_tree(root, mode, uid=0, gid=0, dir_mode=0o755):
+    native_tree(root)
+    full = os.path.join(str(root), OPTOUT.lstrip('/'))
+    os.chown(full, uid, gid)
+    os.chmod(full, mode)
+    os.chmod(os.path.dirname(full), dir_mode)
+
+
+@pytest.mark.parametrize('mode,uid,gid,dir_mode,readable,script_found', [
+    (0o600, 0, 0, 0o755, False, True),     # touch as root under umask 077
+    (0o640, 0, 0, 0o755, False, True),     # touch as root under umask 027
+    (0o644, 0, 0, 0o755, True, True),
+    (0o640, 0, 995, 0o755, True, True),    # the agent's primary group
+    (0o640, 0, 4, 0o755, True, True),      # a supplementary group (adm)
+    (0o600, 999, 995, 0o755, True, True),  # the agent owns it
+    (0o044, 999, 995, 0o755, False, True),  # owner bits apply to the owner, not group/other
+    (0o644, 0, 0, 0o700, False, False),    # the config dir is not searchable for it
+    (0o644, 0, 0, 0o711, True, True),      # search without list is enough
+])
+def test_optout_file_judged_as_the_agent_user(tmp_path, mode, uid, gid, dir_mode, readable, script_found):
+    _mode_tree(tmp_path, mode, uid, gid, dir_mode)
+    one = discover(tmp_path)[0]
+    f = one['optout_file']
+    assert f['exists'] is True and f['agent_user'] == 'netdata' and f['start_user'] == 'netdata'
+    assert f['readable_by_agent'] is readable, f['reason']
+    assert f['readable_at_start'] is readable  # Debian's unit starts it as netdata already
+    assert f['script']['found_by_agent'] is script_found, f['script']['reason']
+    if not readable:
+        assert 'user netdata cannot' in f['reason']
+
+
+def test_unknown_run_as_user_proves_nothing(tmp_path):
+    native_tree(tmp_path)
+    write(tmp_path, '/etc/netdata/netdata.conf', '[global]\n  run as user = ghost\n')
+    write(tmp_path, '/lib/systemd/system/netdata.service', '[Service]\nExecStart=/usr/sbin/netdata -D\n')
+    f = discover(tmp_path)[0]['optout_file']
+    assert f['agent_user'] == 'ghost' and f['start_user'] == 'root'
+    assert f['readable_by_agent'] is None and 'ghost does not exist' in f['reason']
+    assert f['readable_at_start'] is True  # root, before it drops privileges
+    assert f['script']['found_by_agent'] is None
+
+
+def test_start_user_from_unit_and_dropins(tmp_path):
+    _mode_tree(tmp_path, 0o600)
+    # Netdata's own unit (system/systemd/netdata.service.in v2.10.4): User=root, Group=netdata.
+    write(tmp_path, '/etc/systemd/system/netdata.service.d/user.conf', '[Service]\nUser=root\n')
+    f = discover(tmp_path)[0]['optout_file']
+    assert (f['start_user'], f['agent_user']) == ('root', 'netdata')
+    assert f['readable_at_start'] is True and f['readable_by_agent'] is False
+    write(tmp_path, '/etc/systemd/system/netdata.service.d/user.conf', '[Service]\nUser=\n')  # reset: root
+    assert discover(tmp_path)[0]['optout_file']['start_user'] == 'root'
+
+
+def test_no_unit_for_the_install_start_user_unknown(tmp_path):
+    _mode_tree(tmp_path, 0o600)
+    os.remove(os.path.join(str(tmp_path), 'lib/systemd/system/netdata.service'))
+    f = discover(tmp_path)[0]['optout_file']
+    assert f['start_user'] is None and f['agent_user'] == 'netdata'
+    # root would read it, netdata would not: who starts the daemon decides, unknown here.
+    assert f['readable_by_agent'] is False and f['readable_at_start'] is None
+    os.chmod(os.path.join(str(tmp_path), OPTOUT.lstrip('/')), 0o644)
+    assert discover(tmp_path)[0]['optout_file']['readable_at_start'] is True
+
+
+def test_symlinked_optout_file_is_followed_as_the_kernel_does(tmp_path):
+    native_tree(tmp_path, optout=False)
+    write(tmp_path, '/srv/private/flag', '')
+    os.chmod(os.path.join(str(tmp_path), 'srv/private'), 0o700)
+    write(tmp_path, '/srv/public/flag', '')
+    link = os.path.join(str(tmp_path), OPTOUT.lstrip('/'))
+    os.symlink('../../srv/private/flag', link)
+    f = discover(tmp_path)[0]['optout_file']
+    assert f['readable_by_agent'] is False and 'cannot search /srv/private' in f['reason']
+    os.remove(link)
+    os.symlink('../../srv/public/flag', link)
+    f = discover(tmp_path)[0]['optout_file']
+    assert f['readable_by_agent'] is True and '-> /srv/public/flag' in f['reason']
+
+
+def test_posix_acl_is_undecidable(tmp_path, monkeypatch):
+    from ansible_collections.netdata_fleet.telemetry.plugins.module_utils import agent_access
+    _mode_tree(tmp_path, 0o600)
+    monkeypatch.setattr(agent_access, '_has_acl', lambda host: host.endswith('statistics'))
+    f = discover(tmp_path)[0]['optout_file']
+    assert f['readable_by_agent'] is None and 'POSIX ACL' in f['reason']
+
+
+# ------------------------------------------------------------ which netdata.conf, which config dir
+
+def test_config_file_from_exec_start():
+    assert config_file_from_exec_start('/usr/sbin/netdata -D -c /srv/nd/netdata.conf') == '/srv/nd/netdata.conf'
+    assert config_file_from_exec_start('-/usr/sbin/netdata -D -c/srv/x.conf') == '/srv/x.conf'
+    assert config_file_from_exec_start('@/usr/sbin/netdata netdata -c "/srv/a b.conf"') == '/srv/a b.conf'
+    assert config_file_from_exec_start('/usr/sbin/netdata -P /run/netdata/netdata.pid -D') is None
+    assert config_file_from_exec_start(None) is None
+
+
+def test_netdata_conf_from_service_exec_start(tmp_path):
+    native_tree(tmp_path)
+    write(tmp_path, '/etc/netdata/netdata.conf', '[global]\n  crash reports = off\n')
+    write(tmp_path, '/srv/nd/netdata.conf', '[web]\n  default port = 20002\n')
+    write(tmp_path, '/etc/systemd/system/netdata.service.d/c.conf',
+          '[Service]\nExecStart=\nExecStart=/usr/sbin/netdata -D -c /srv/nd/netdata.conf\n')
+    one = discover(tmp_path)[0]
+    conf = one['netdata_conf']
+    assert (conf['path'], conf['source'], conf['crash_reports'], conf['web_port']) == (
+        '/srv/nd/netdata.conf', 'service', None, 20002)
+    assert one['optout_file']['path'] == OPTOUT  # no [directories] config there
+    assert one['errors'] == []
+
+
+def test_running_daemons_c_beats_the_units(tmp_path):
+    native_tree(tmp_path)
+    write(tmp_path, '/srv/nd/netdata.conf', '[global]\n  crash reports = all\n')
+    write(tmp_path, '/srv/run/netdata.conf', '[global]\n  crash reports = crashes\n')
+    write(tmp_path, '/etc/systemd/system/netdata.service.d/c.conf',
+          '[Service]\nExecStart=\nExecStart=/usr/sbin/netdata -D -c /srv/nd/netdata.conf\n')
+    daemon = {'pid': 7, 'ppid': 1, 'exe': '/usr/sbin/netdata', 'prefix': '/', 'environment': {},
+              'started_at': None, 'foreign': False, 'errors': [],
+              'args': {'port': None, 'bind_to': None, 'config_file': '/srv/run/netdata.conf'}}
+    one = discover(tmp_path, proc_scan={'daemons': [daemon], 'errors': []}, live_query=False)[0]
+    assert (one['netdata_conf']['path'], one['netdata_conf']['source']) == ('/srv/run/netdata.conf', 'daemon')
+    assert one['netdata_conf']['crash_reports'] == 'crashes'
+    daemon['args']['config_file'] = None  # no -c on its command line: the unit's
+    one = discover(tmp_path, proc_scan={'daemons': [daemon], 'errors': []}, live_query=False)[0]
+    assert one['netdata_conf']['path'] == '/srv/nd/netdata.conf'
+
+
+def test_c_of_a_unit_that_starts_another_install_is_not_followed(tmp_path):
+    native_tree(tmp_path)
+    static_tree(tmp_path)
+    write(tmp_path, '/srv/nd/netdata.conf', '')
+    write(tmp_path, '/lib/systemd/system/netdata.service',
+          '[Service]\nExecStart=/opt/netdata/usr/sbin/netdata -D -c /srv/nd/netdata.conf\n')
+    native, static = discover(tmp_path)
+    assert native['netdata_conf']['path'] == '/etc/netdata/netdata.conf'
+    assert static['netdata_conf']['path'] == '/srv/nd/netdata.conf'
+    assert static['optout_file']['start_user'] == 'root' and native['optout_file']['start_user'] is None
+
+
+def test_missing_or_relative_c_is_an_error(tmp_path):
+    native_tree(tmp_path)
+    write(tmp_path, '/etc/systemd/system/netdata.service.d/c.conf',
+          '[Service]\nExecStart=\nExecStart=/usr/sbin/netdata -D -c /srv/none.conf\n')
+    one = discover(tmp_path)[0]
+    assert one['netdata_conf']['path'] == '/srv/none.conf' and one['netdata_conf']['exists'] is False
+    assert any('would not start' in e for e in one['errors'])
+    write(tmp_path, '/etc/systemd/system/netdata.service.d/c.conf',
+          '[Service]\nExecStart=\nExecStart=/usr/sbin/netdata -D -c nd.conf\n')
+    one = discover(tmp_path)[0]
+    assert one['netdata_conf']['path'] == '/etc/netdata/netdata.conf'
+    assert any('relative path' in e for e in one['errors'])
+
+
+def test_directories_config_moves_the_daemons_optout_file_not_the_scripts(tmp_path):
+    native_tree(tmp_path)  # the file is in /etc/netdata
+    write(tmp_path, '/etc/netdata/netdata.conf', '[directories]\n  config = /srv/nd-config/\n')
+    os.makedirs(os.path.join(str(tmp_path), 'srv/nd-config'))
+    one = discover(tmp_path)[0]
+    f = one['optout_file']
+    assert (f['path'], f['exists'], f['readable_by_agent']) == (
+        '/srv/nd-config/.opt-out-from-anonymous-statistics', False, False)
+    assert f['script'] == {'path': OPTOUT, 'exists': True, 'found_by_agent': True,
+                           'reason': 'user netdata can see %s (a regular file)' % OPTOUT}
+    assert one['netdata_conf']['config_dir'] == '/srv/nd-config'
+    write(tmp_path, '/etc/netdata/netdata.conf', '[directories]\n  config = srv/rel\n')
+    one = discover(tmp_path)[0]
+    assert one['optout_file']['path'] == OPTOUT and any('not an absolute path' in e for e in one['errors'])

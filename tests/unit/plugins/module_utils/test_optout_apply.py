@@ -124,13 +124,79 @@ def test_optout_uses_given_dropin_content(root):
     assert p(root, DROPIN).read_text() == '[Service]\nEnvironment=DO_NOT_TRACK=1\n'
 
 
-def test_existing_optout_file_kept_as_is(root):
+def test_existing_readable_optout_file_kept_as_is(root):
     f = p(root, OPTOUT)
     f.write_bytes(b'debian')
-    os.chmod(str(f), 0o600)
+    os.chmod(str(f), 0o664)
+    os.chown(str(f), 0, 5)
     changes, _restart = run(root, [install()])
     assert 'optout_file' not in [c['purpose'] for c in changes]
-    assert f.read_bytes() == b'debian'
+    assert f.read_bytes() == b'debian' and stat.S_IMODE(f.stat().st_mode) == 0o664
+
+
+@pytest.mark.parametrize('mode', [0o600, 0o640, 0o000, 0o604])
+def test_optout_file_the_agent_cannot_read_is_made_0644(root, mode):
+    """The daemon checks access(R_OK) as its run-as user: a root-only file is no opt-out."""
+    f = p(root, OPTOUT)
+    f.write_bytes(b'kept')
+    os.chmod(str(f), mode)
+    os.chown(str(f), 0, 5)
+    changes, notes, errors = oa.plan_changes([install()], settings(), str(root))
+    fix = [c for c in changes if c['purpose'] == 'optout_file']
+    assert errors == [] and len(fix) == 1 and oa.describe(fix[0]) == 'update'
+    assert oa.change_diff(fix[0]) == {
+        'before_header': OPTOUT + ' (mode %04o)' % mode, 'after_header': OPTOUT + ' (mode 0644)',
+        'before': 'kept', 'after': 'kept'}
+    assert any('mode %04o -> 0644' % mode in n for n in notes)
+    assert oa.apply_changes(changes, str(root), check_mode=True) == []
+    assert stat.S_IMODE(f.stat().st_mode) == mode  # check mode wrote nothing
+    assert oa.apply_changes(changes, str(root)) == []
+    st = f.stat()
+    assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, f.read_bytes()) == (0o644, 0, 5, b'kept')
+    again, _n, errors = oa.plan_changes([install()], settings(), str(root))
+    assert again == [] and errors == []
+
+
+def test_optout_file_in_directories_config_and_compiled_dir(root):
+    """[directories] config moves the daemon's file, not the script's (below v2.6.0)."""
+    (root / 'srv/nd-config').mkdir(parents=True)
+    moved = '/srv/nd-config/.opt-out-from-anonymous-statistics'
+    inst = install(optout_file={'path': moved, 'script': {'path': OPTOUT}})
+    changes, _notes = run(root, [inst])
+    assert sorted(c['path'] for c in changes if c['purpose'] == 'optout_file') == sorted([moved, OPTOUT])
+    assert p(root, moved).exists() and p(root, OPTOUT).exists()
+    # v2.6.0 and later never run the script: only the daemon's file.
+    changes, _notes, _e = oa.plan_changes([install(version='2.10.4', optout_file={'path': moved, 'script': {'path': OPTOUT}})],
+                                          settings(opt_out=False), str(root))
+    assert [c['path'] for c in changes if c['purpose'] == 'optout_file'] == [moved]
+    changes, _notes = run(root, [inst], opt_out=False)
+    assert not p(root, moved).exists() and not p(root, OPTOUT).exists()
+
+
+def test_crash_reports_written_to_the_netdata_conf_the_daemon_reads(root):
+    (root / 'srv/nd').mkdir(parents=True)
+    p(root, '/srv/nd/netdata.conf').write_bytes(b'[global]\n')
+    changes, _notes = run(root, [install(netdata_conf={'path': '/srv/nd/netdata.conf'})])
+    assert [c['path'] for c in changes if c['purpose'] == 'netdata_conf'] == ['/srv/nd/netdata.conf']
+    assert b'crash reports = off' in p(root, '/srv/nd/netdata.conf').read_bytes()
+    assert not p(root, CONF).exists()
+
+
+def test_missing_dir_of_the_netdata_conf_the_daemon_reads_fails(root):
+    changes, _notes, errors = oa.plan_changes([install(netdata_conf={'path': '/srv/none/netdata.conf'})],
+                                              settings(), str(root))
+    assert errors == ['/etc/netdata: directory /srv/none does not exist']
+
+
+def test_unreachable_optout_file_with_a_fine_mode_is_noted(root):
+    f = p(root, OPTOUT)
+    f.write_bytes(b'')
+    os.chmod(str(f), 0o644)
+    why = 'user netdata cannot search /etc/netdata (mode 0700, owner 0:0)'
+    inst = install(optout_file={'path': OPTOUT, 'exists': True, 'readable_by_agent': False, 'reason': why})
+    changes, notes, errors = oa.plan_changes([inst], settings(), str(root))
+    assert 'optout_file' not in [c['purpose'] for c in changes]
+    assert '%s: %s; the daemon does not count it' % (OPTOUT, why) in notes
 
 
 def test_conf_keeps_mode_and_owner(root):
@@ -447,3 +513,14 @@ def test_binary_junk_conf_is_refused_clearly_with_real_editor(root, monkeypatch)
     changes, _n, errors = oa.plan_changes([install()], settings(), str(root))
     assert errors and errors[0].startswith('/etc/netdata: /etc/netdata/netdata.conf: refused')
     assert p(root, CONF).read_bytes() == b'[global]\n\x00\xff junk\n'
+
+
+@pytest.mark.parametrize('version,restart', [('1.37.1', True), ('2.10.4', False)])
+def test_mode_fix_restarts_a_daemon_that_read_the_file_at_start(root, version, restart):
+    f = p(root, OPTOUT)
+    f.write_bytes(b'')
+    os.chmod(str(f), 0o600)
+    inst = install(running=True, version=version)
+    changes, _notes, _errors = oa.plan_changes([inst], settings(manage_crash_reports=False), str(root))
+    reasons = oa.restart_decisions([inst], [c for c in changes if c['purpose'] == 'optout_file'])
+    assert ('/etc/netdata' in reasons) is restart

@@ -24,6 +24,8 @@ def root(tmp_path, monkeypatch):
     for d in ('etc/netdata', 'etc/systemd/system', 'lib/systemd/system', 'proc'):
         (tmp_path / d).mkdir(parents=True)
     (tmp_path / 'etc/netdata/netdata.conf').write_bytes(b'[global]\r\n\trun as user = netdata\r\n')
+    (tmp_path / 'etc/passwd').write_text('root:x:0:0::/root:/bin/sh\nnetdata:x:999:995::/:/usr/sbin/nologin\n')
+    (tmp_path / 'etc/group').write_text('root:x:0:\nnetdata:x:995:\n')
     monkeypatch.setattr(netdata_optout, 'ROOT', str(tmp_path))
     return tmp_path
 
@@ -165,6 +167,34 @@ def test_real_gather_on_fixture_tree(root, capsys):
     assert inst['netdata_conf']['crash_reports'] == 'off'
     assert inst['telemetry']['opted_out'] is True, inst['telemetry']['reasons']
     assert facts['telemetry']['opted_out'] is True
+
+
+def test_real_gather_optout_file_only_root_can_read(root, capsys):
+    """A 0600 root:root opt-out file: not opted out (the agent, run as netdata, cannot read
+    it); check and diff mode say so without writing; the run makes it 0644; then converged."""
+    optout = root / 'etc/netdata/.opt-out-from-anonymous-statistics'
+    optout.write_bytes(b'')
+    os.chmod(str(optout), 0o600)
+    (root / 'etc/netdata/netdata.conf').write_bytes(b'[global]\n\tcrash reports = off\n')
+    args = {'live_query': False, 'manage_crash_reports': False}
+    assert run(args, check=True, diff=True) == 0
+    r = result_of(capsys)
+    inst = r['ansible_facts']['netdata']['installs'][0]
+    assert inst['optout_file']['readable_by_agent'] is False
+    assert inst['telemetry']['opted_out'] is False
+    assert r['changed'] is True and r['verify']['compliant'] is False
+    assert [(c['path'], c['action']) for c in r['changes'] if c['purpose'] == 'optout_file'] == [
+        ('/etc/netdata/.opt-out-from-anonymous-statistics', 'update')]
+    assert any(d['after_header'].endswith('(mode 0644)') and d['before_header'].endswith('(mode 0600)')
+               for d in r['diff'])
+    assert os.stat(str(optout)).st_mode & 0o777 == 0o600, 'check mode changed the mode'
+    assert run(args) == 0
+    r = result_of(capsys)
+    assert os.stat(str(optout)).st_mode & 0o777 == 0o644
+    assert r['ansible_facts']['netdata']['installs'][0]['optout_file']['readable_by_agent'] is True
+    assert r['verify']['compliant'] is True, r['verify']['problems']
+    assert run(args) == 0
+    assert result_of(capsys)['changed'] is False
 
 
 def test_role_defaults_documented_and_validated():
