@@ -19,7 +19,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import errno
 import os
+import stat
 import uuid
 
 from ansible.errors import AnsibleActionFail
@@ -33,6 +35,7 @@ from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.stats_payl
     PROPERTY_NAMES,
     build_payload,
     controller_permits_sending,
+    hash_guid,
     telemetry_permits_sending,
     with_api_key,
 )
@@ -68,6 +71,17 @@ ARGUMENT_SPEC = dict(
 
 MAX_WORKERS = 256
 
+# Options Ansible would turn into a string from anything (a list, a dict): they must be
+# strings (the scalars listed may be numbers, as in "data: 1"). Values are never shown:
+# api_key and hash_guid_key are secrets, and an endpoint may carry a password.
+STRING_OPTIONS = ('event', 'result', 'data', 'endpoint', 'api_key', 'spool', 'mode', 'hash_guid_key', 'run_id')
+NUMBER_LIKE_OK = ('result', 'data', 'run_id')
+NUMBER_OPTIONS = ('timeout', 'retries', 'backoff', 'max_backoff', 'workers')
+
+# Why a spooled event is kept at flush without being sent: its host cannot be checked.
+NOT_CHECKED = 'not checked'
+NO_HOST_KEY = '(no valid host name)'
+
 
 def _utc_now():
     return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
@@ -75,6 +89,49 @@ def _utc_now():
 
 def _plain_str(value):
     return None if value is None else str(value)
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _valid_host_name(value):
+    return isinstance(value, str) and bool(value.strip()) and '\x00' not in value
+
+
+def check_spool_path(path):
+    """Raise AnsibleActionFail unless C(path) can be a spool: a regular file or nothing, not a
+    symlink, in a directory that exists or can be made (nothing is created here)."""
+    if not isinstance(path, str) or not path.strip():
+        raise AnsibleActionFail('spool must be a non-empty file path')
+    if '\x00' in path:
+        raise AnsibleActionFail('spool contains a NUL byte')
+    if path.endswith(os.sep) or os.path.basename(path) in ('', '.', '..'):
+        raise AnsibleActionFail('spool %r must name a file, not a directory' % (path,))
+    path = os.path.abspath(os.path.expanduser(path))
+    for candidate, what in ((path, 'spool'), (path + '.lock', 'spool lock file')):
+        try:
+            st = os.lstat(candidate)
+        except OSError as e:
+            if e.errno in (errno.ENOENT,):
+                continue
+            if e.errno == errno.ENOTDIR:
+                raise AnsibleActionFail('spool %r: a parent of it is not a directory' % (path,))
+            raise AnsibleActionFail('spool %r: cannot inspect %s: %s' % (path, what, e.strerror or e))
+        if stat.S_ISLNK(st.st_mode):
+            raise AnsibleActionFail('%s %r is a symlink; refusing to follow it' % (what, candidate))
+        if not stat.S_ISREG(st.st_mode):
+            raise AnsibleActionFail('%s %r is not a regular file' % (what, candidate))
+        if not os.access(candidate, os.R_OK | os.W_OK):
+            raise AnsibleActionFail('%s %r is not readable and writable by this user' % (what, candidate))
+    parent = os.path.dirname(path)
+    while not os.path.lexists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise AnsibleActionFail('spool %r: %r is not a directory' % (path, parent))
+    if not os.access(parent, os.W_OK | os.X_OK) and not os.path.exists(path):
+        raise AnsibleActionFail('spool %r: directory %r is not writable by this user' % (path, parent))
+    return path
 
 
 class ActionModule(ActionBase):
@@ -85,31 +142,75 @@ class ActionModule(ActionBase):
 
     # -- input ---------------------------------------------------------------------------
 
+    def _check_raw_args(self):
+        """Refuse what Ansible's str/list conversion would silently accept (a list as a URL,
+        a dict as an api_key, true as a timeout), naming the option and never its value."""
+        raw = self._task.args or {}
+        for name in STRING_OPTIONS:
+            value = raw.get(name)
+            if value is None or isinstance(value, str):
+                continue
+            if name in NUMBER_LIKE_OK and _is_number(value):
+                continue
+            raise AnsibleActionFail('%s must be a string, got %s' % (name, type(value).__name__))
+        for name in NUMBER_OPTIONS:
+            if isinstance(raw.get(name), bool):
+                raise AnsibleActionFail('%s must be a number, got bool' % name)
+        for name in ('hosts', 'drop_fields'):
+            value = raw.get(name)
+            if value is None:
+                continue
+            if isinstance(value, str):
+                continue  # Ansible's own "a,b" form of a list
+            if isinstance(value, (bytes, dict)) or not hasattr(value, '__iter__'):
+                raise AnsibleActionFail('%s must be a list, got %s' % (name, type(value).__name__))
+            for item in value:
+                if isinstance(item, str) or (name == 'hosts' and _is_number(item) and isinstance(item, int)):
+                    continue
+                raise AnsibleActionFail('%s: every item must be a %s, got %s'
+                                        % (name, 'host name' if name == 'hosts' else 'string', type(item).__name__))
+
     def _validated_args(self, task_vars):
+        """Every bad argument fails here, before anything is sent or written; no message shows
+        the api_key, hash_guid_key or the endpoint's userinfo."""
+        self._check_raw_args()
         _validation, args = self.validate_argument_spec(
             argument_spec=ARGUMENT_SPEC,
             required_if=[('mode', 'send', ('event',))],
         )
-        if not args['timeout'] > 0:
-            raise AnsibleActionFail('timeout must be a number of seconds > 0, got %r' % (args['timeout'],))
-        if args['retries'] < 0:
-            raise AnsibleActionFail('retries must be >= 0, got %r' % (args['retries'],))
-        if args['backoff'] < 0 or args['max_backoff'] < 0:
-            raise AnsibleActionFail('backoff and max_backoff must be >= 0')
+        for name in ('result', 'data', 'endpoint', 'api_key', 'spool', 'hash_guid_key', 'run_id'):
+            if isinstance(args.get(name), str) and '\x00' in args[name]:
+                raise AnsibleActionFail('%s contains a NUL byte' % name)
+        for name in ('hosts', 'drop_fields'):
+            if any('\x00' in str(item) for item in args.get(name) or ()):
+                raise AnsibleActionFail('%s: an item contains a NUL byte' % name)
+        if not args['api_key']:
+            raise AnsibleActionFail('api_key must not be empty (omit it to send the key Netdata\'s script sends)')
+        if args['hash_guid_key'] is not None and not args['hash_guid_key']:
+            raise AnsibleActionFail('hash_guid_key must not be empty (omit it to send the GUID)')
+        try:
+            stats_delivery.check_delivery_numbers(args['timeout'], args['retries'], args['backoff'],
+                                                  args['max_backoff'])
+        except ValueError as e:
+            raise AnsibleActionFail(str(e))
         if not 1 <= args['workers'] <= MAX_WORKERS:
             raise AnsibleActionFail('workers must be between 1 and %d, got %r' % (MAX_WORKERS, args['workers']))
         unknown = sorted(set(args['drop_fields']) - set(PROPERTY_NAMES))
         if unknown:
             raise AnsibleActionFail('drop_fields: unknown property name(s) %s; known names are those '
                                     'of anonymous-statistics.sh (for example host_os_name, system_total_ram)'
-                                    % ', '.join(unknown))
-        if args['hash_guid_key'] is not None and not args['hash_guid_key']:
-            raise AnsibleActionFail('hash_guid_key must not be empty (omit it to send the GUID)')
-        if args['mode'] == 'flush' and not args['spool']:
+                                    % ', '.join(repr(str(u)) for u in unknown))
+        if args['hosts'] is not None:
+            for h in args['hosts']:
+                if not _valid_host_name(h):
+                    raise AnsibleActionFail('hosts: %r is not a host name' % (h,))
+        if args['mode'] == 'flush' and args['spool'] is None:
             raise AnsibleActionFail('mode=flush needs spool (the spool file to deliver)')
+        if args['spool'] is not None:
+            args['spool'] = check_spool_path(args['spool'])
         loopback_only = bool(os.environ.get(stats_delivery.LOOPBACK_GUARD_ENV))
         try:
-            stats_delivery.validate_endpoint(str(args['endpoint']), args['allow_insecure_http'], loopback_only)
+            stats_delivery.validate_endpoint(args['endpoint'], args['allow_insecure_http'], loopback_only)
         except stats_delivery.EndpointError as e:
             raise AnsibleActionFail(str(e))
         if args['hosts'] is not None:
@@ -119,32 +220,43 @@ class ActionModule(ActionBase):
                     'hosts: is given but the task is not run_once while the play batch has %d hosts: every '
                     'host would send the whole list again. Add run_once: true (or drop hosts: to send for '
                     'each host itself).' % len(batch))
+        if not stats_delivery.HAS_REQUESTS and not self._task.check_mode \
+                and controller_permits_sending(os.environ)[0]:
+            raise AnsibleActionFail(stats_delivery.requests_missing_message())
         return args
 
     # -- facts ---------------------------------------------------------------------------
 
     @staticmethod
-    def _read_netdata_facts(task_vars, host):
-        """Return (found, netdata_facts); reads the host's facts once (each access templates)."""
+    def _host_netdata(task_vars, host):
+        """Return (netdata_facts, None), or (None, why) when the host has none that can be read.
+
+        Reads the host's vars once (each access templates them). C(why) starts with
+        C(facts missing), C(facts unreadable), C(facts malformed) or is C(not in inventory).
+        Facts are only ever taken from the named host: without hostvars, from the task's
+        own facts when the name is the current host's.
+        """
         hostvars = task_vars.get('hostvars')
-        facts = None
-        if hostvars is not None:
-            try:
-                if host not in hostvars:
-                    return False, None
-                facts = hostvars[host].get('ansible_facts')
-            except Exception as e:  # a host var that fails to template must not crash the batch
-                display.warning('stats_event: cannot read facts of %s: %s' % (host, e))
-                return False, None
-        elif host == task_vars.get('inventory_hostname'):
-            facts = task_vars.get('ansible_facts')
-        if facts is None:
-            return False, None
         try:
+            if hostvars is not None:
+                if host not in hostvars:
+                    return None, 'not in inventory'
+                facts = hostvars[host].get('ansible_facts')
+            elif host == task_vars.get('inventory_hostname'):
+                facts = task_vars.get('ansible_facts')
+            else:
+                return None, 'facts missing'
+            if facts is None:
+                return None, 'facts missing'
+            if not hasattr(facts, 'get'):
+                return None, 'facts malformed: ansible_facts is a %s' % type(facts).__name__
             netdata = facts.get('netdata')
-        except AttributeError:
-            return True, facts  # malformed ansible_facts: let the gate say so
-        return netdata is not None, netdata
+        except Exception as e:  # a host var that fails to template must not crash the batch
+            display.warning('stats_event: cannot read facts of %s: %s' % (host, e))
+            return None, 'facts unreadable: %s' % (type(e).__name__,)
+        if netdata is None:
+            return None, 'facts missing'
+        return netdata, None
 
     def _gather(self, task_vars):
         """Run netdata_facts on the current host. Returns (netdata_facts or None, reason)."""
@@ -209,7 +321,7 @@ class ActionModule(ActionBase):
             per_host = True
 
         out = dict(changed=False, sent=[], suppressed=[], failed_hosts=[], results={}, spooled=0,
-                   run_id=run_id, endpoint=endpoint)
+                   run_id=run_id, endpoint=stats_delivery.redact_url(endpoint))
         if check_mode:
             out['would_send'] = []
 
@@ -234,16 +346,16 @@ class ActionModule(ActionBase):
             if play_all and h in play_all and h not in play_active:
                 reason = 'host failed or unreachable earlier in this play'
             else:
-                found, netdata = self._read_netdata_facts(task_vars, h)
-                if not found and per_host and args['gather_missing_facts']:
+                netdata, missing = self._host_netdata(task_vars, h)
+                if missing == 'facts missing' and per_host and args['gather_missing_facts']:
                     if delegated:
                         reason = 'facts missing (the task is delegated, so they are not gathered here; gather them first)'
                     else:
                         netdata, reason = self._gather(task_vars)
-                elif not found:
-                    reason = 'facts missing' + ('' if per_host else ' (gather netdata_facts on the hosts first)')
-                    if task_vars.get('hostvars') is not None and h not in task_vars['hostvars']:
-                        reason = 'not in inventory'
+                elif missing == 'facts missing' and not per_host:
+                    reason = 'facts missing (gather netdata_facts on the hosts first)'
+                elif missing:
+                    reason = missing
             if reason is None:
                 ok, gate_reason = telemetry_permits_sending(netdata)
                 if not ok:
@@ -313,8 +425,9 @@ class ActionModule(ActionBase):
     def _flush(self, args, task_vars):
         check_mode = bool(self._task.check_mode)
         endpoint = str(args['endpoint'])
-        out = dict(changed=False, sent=[], suppressed=[], failed_hosts=[], results={}, spooled=0,
-                   spool_pending=0, endpoint=endpoint)
+        out = dict(changed=False, sent=[], suppressed=[], failed_hosts=[], kept_hosts=[], results={},
+                   per_host={}, spooled=0, spool_pending=0, spool_unreadable=0,
+                   endpoint=stats_delivery.redact_url(endpoint))
         if check_mode:
             out['would_send'] = []
 
@@ -322,70 +435,144 @@ class ActionModule(ActionBase):
         if not permitted:
             out['msg'] = 'nothing flushed: %s (the spool is kept)' % reason
             try:
-                out['spool_pending'] = len(stats_spool.read_lines(os.path.expanduser(args['spool'])))
+                out['spool_pending'] = len(stats_spool.read_lines(args['spool']))
             except stats_spool.SpoolError as e:
                 out['spool_error'] = str(e)
             return out
 
         try:
+            if check_mode:
+                # Check mode writes nothing, not even the lock file or the spool's directory;
+                # the spool is only ever replaced whole (rename), so an unlocked read is whole.
+                return self._flush_locked(args, task_vars, args['spool'], out, check_mode)
             with stats_spool.locked(args['spool']) as path:
                 return self._flush_locked(args, task_vars, path, out, check_mode)
         except stats_spool.SpoolError as e:
             raise AnsibleActionFail(str(e))
 
+    @staticmethod
+    def _event_matches(payload, netdata, guid_key):
+        """None when the spooled event describes one of the host's installs now, else why not.
+
+        The gate judges the host's current facts; they only speak for the event when the
+        event is about the same machine (a host name can be given to another machine, and a
+        record can be edited)."""
+        props = payload.get('properties')
+        if not isinstance(props, dict):
+            return 'spool record malformed: payload has no properties'
+        ids = [props[k] for k in ('distinct_id', 'netdata_machine_guid') if k in props]
+        if not ids or any(not isinstance(i, str) for i in ids) or len(set(ids)) != 1:
+            return 'spool record malformed: the event carries no single machine id'
+        guids = [str(inst['machine_guid']).lower() for inst in netdata['installs']]
+        accepted = set(guids)
+        if guid_key:
+            accepted.update(hash_guid(g, str(guid_key)) for g in guids)
+        if ids[0] in accepted:
+            return None
+        return ("the event's machine id matches none of the host's installs now (another machine "
+                "under this name, or a hashed id: flush with the same hash_guid_key)")
+
+    def _judge_record(self, rec, endpoint, guid_key, task_vars, checked):
+        """('deliver', None), ('kept', reason) or ('dropped', reason) for one spool record."""
+        payload = rec.get('payload')
+        host = rec.get('host')
+        if not _valid_host_name(host):
+            return 'kept', '%s: the record has no valid host name' % NOT_CHECKED
+        if not isinstance(rec.get('event_id'), str) or payload.get('uuid') != rec['event_id']:
+            return 'kept', 'spool record malformed: event_id does not match the payload'
+        if str(rec.get('endpoint')) != endpoint:
+            return 'kept', 'spooled for another endpoint (%s)' % stats_delivery.redact_url(rec.get('endpoint'))
+        if host not in checked:
+            checked[host] = self._check_host_now(task_vars, host)
+        netdata, kind, reason = checked[host]
+        if kind is not None:
+            return kind, reason
+        mismatch = self._event_matches(payload, netdata, guid_key)
+        if mismatch:
+            return 'kept', '%s: %s' % (NOT_CHECKED, mismatch)
+        return 'deliver', None
+
+    def _check_host_now(self, task_vars, host):
+        """(netdata, None, None) when the host's current facts permit sending; else
+        (None, 'kept', why) when they cannot be had, (None, 'dropped', why) when they refuse."""
+        play_all = set(str(h) for h in task_vars.get('ansible_play_hosts_all') or [])
+        play_active = set(str(h) for h in task_vars.get('ansible_play_hosts') or [])
+        if host in play_all and host not in play_active:
+            return None, 'kept', '%s: host failed or unreachable earlier in this play' % NOT_CHECKED
+        netdata, missing = self._host_netdata(task_vars, host)
+        if missing:
+            return None, 'kept', '%s: %s' % (NOT_CHECKED, missing)
+        ok, gate_reason = telemetry_permits_sending(netdata)
+        if ok:
+            return netdata, None, None
+        if gate_reason.startswith(('facts missing', 'facts malformed')):
+            return None, 'kept', '%s: %s' % (NOT_CHECKED, gate_reason)
+        return None, 'dropped', gate_reason
+
     def _flush_locked(self, args, task_vars, path, out, check_mode):
-        endpoint = out['endpoint']
+        endpoint = str(args['endpoint'])
         entries = stats_spool.read_lines(path)
         keep = []          # lines to write back, in order
-        deliver = []       # (line_index_in_keep_or_None, record)
+        deliver = []       # (index in keep, host, record)
         seen = set()
-        hosts_facts = {}
+        checked = {}       # host -> _check_host_now's answer (each host's vars read once)
 
         def add_list(name, host):
             if host not in out[name]:
                 out[name].append(host)
 
-        for line, rec in entries:
+        def count(host, what, reason=None):
+            row = out['per_host'].setdefault(host, dict(sent=0, failed=0, kept=0, dropped=0, would_send=0,
+                                                        reasons={}))
+            row[what] += 1
+            if reason:
+                row['reasons'][reason] = row['reasons'].get(reason, 0) + 1
+
+        for number, (line, rec) in enumerate(entries, 1):
             if rec is None:
                 keep.append(line)  # unreadable: kept verbatim, never lost
+                out['spool_unreadable'] += 1
                 continue
-            eid = str(rec['event_id'])
-            host = str(rec.get('host'))
-            if eid in seen:
-                continue  # the same event spooled twice: one copy is enough
-            seen.add(eid)
-            if str(rec.get('endpoint')) != endpoint:
+            eid = rec['event_id'] if isinstance(rec['event_id'], str) else 'spool line %d' % number
+            if isinstance(rec['event_id'], str):
+                if eid in seen:
+                    continue  # the same event spooled twice: one copy is enough
+                seen.add(eid)
+            host = rec.get('host') if _valid_host_name(rec.get('host')) else None
+            key = host if host is not None else NO_HOST_KEY
+            verdict, reason = self._judge_record(rec, endpoint, args['hash_guid_key'], task_vars, checked)
+            if verdict == 'deliver':
+                deliver.append((len(keep), host, rec))
                 keep.append(line)
-                out['results'][eid] = dict(host=host, status='kept', reason='spooled for another endpoint (%s)'
-                                           % rec.get('endpoint'), http_status=None, attempts=0)
                 continue
-            # Fail closed at flush time too: a host whose current facts no longer permit
-            # sending (it opted out since) has its event dropped.
-            if host not in hosts_facts:
-                hosts_facts[host] = self._read_netdata_facts(task_vars, host)
-            found, netdata = hosts_facts[host]
-            if found:
-                ok, gate_reason = telemetry_permits_sending(netdata)
-                if not ok:
-                    add_list('suppressed', host)
-                    out['results'][eid] = dict(host=host, status='suppressed', reason='dropped: %s' % gate_reason,
-                                               http_status=None, attempts=0)
-                    if check_mode:
-                        keep.append(line)
-                    continue
-            deliver.append((len(keep), rec))
-            keep.append(line)
+            if verdict == 'kept' or check_mode:
+                keep.append(line)
+            if verdict == 'kept':
+                add_list('kept_hosts', key)
+                count(key, 'kept', reason)
+                out['results'][eid] = dict(host=key, status='kept', reason=reason, http_status=None, attempts=0)
+            else:
+                # Fail closed at flush time too: a host whose current facts no longer permit
+                # sending (it opted out since) has its event dropped.
+                add_list('suppressed', key)
+                count(key, 'dropped', reason)
+                out['results'][eid] = dict(host=key, status='suppressed', reason='dropped: %s' % reason,
+                                           http_status=None, attempts=0)
+            display.vv('stats_event: flush %s for %s: %s (%s)' % (eid, key, verdict, reason))
 
         if check_mode:
-            for _i, rec in deliver:
-                out['would_send'].append(dict(host=rec.get('host'), event_id=rec['event_id'],
+            for _i, host, rec in deliver:
+                out['would_send'].append(dict(host=host, event_id=rec['event_id'],
                                               payload=with_api_key(rec['payload'], MASK)))
-                out['results'][str(rec['event_id'])] = dict(host=str(rec.get('host')), status='would_send',
-                                                            reason='check mode: nothing sent',
-                                                            http_status=None, attempts=0)
+                out['results'][rec['event_id']] = dict(host=host, status='would_send',
+                                                       reason='check mode: nothing sent',
+                                                       http_status=None, attempts=0)
+                count(host, 'would_send')
             out['changed'] = bool(deliver)
             out['spool_pending'] = len(entries)
-            out['msg'] = 'check mode: would flush %d event(s)' % len(deliver)
+            out['msg'] = 'check mode: would flush %d event(s), drop %d, keep %d unchecked' % (
+                len(deliver), sum(r['dropped'] for r in out['per_host'].values()),
+                sum(r['kept'] for r in out['per_host'].values()))
             return out
 
         outcomes = {}
@@ -393,35 +580,37 @@ class ActionModule(ActionBase):
             deliverer = self._deliverer(args)
             try:
                 outcomes = deliverer.deliver_all(
-                    [(str(rec['event_id']), self._body_bytes(rec['payload'], args['api_key'])) for _i, rec in deliver])
+                    [(rec['event_id'], self._body_bytes(rec['payload'], args['api_key'])) for _i, _h, rec in deliver])
             finally:
                 deliverer.close()
 
         drop_index = set()
-        for index, rec in deliver:
-            eid = str(rec['event_id'])
-            host = str(rec.get('host'))
+        for index, host, rec in deliver:
+            eid = rec['event_id']
             oc = outcomes[eid]
             if oc.ok:
                 drop_index.add(index)
                 add_list('sent', host)
+                count(host, 'sent')
                 out['results'][eid] = dict(host=host, status='sent', reason='delivered',
                                            http_status=oc.status, attempts=oc.attempts)
             else:
                 add_list('failed_hosts', host)
+                count(host, 'failed', oc.error)
                 rec = dict(rec)
-                rec['attempts'] = int(rec.get('attempts') or 0) + oc.attempts
+                rec['attempts'] = (rec['attempts'] if _is_number(rec.get('attempts')) else 0) + oc.attempts
                 rec['last_error'] = oc.error
                 keep[index] = stats_spool.dumps(rec)
                 out['results'][eid] = dict(host=host, status='failed', reason=oc.error,
                                            http_status=oc.status, attempts=oc.attempts)
-        # Suppressed (dropped) records were not added to keep; delivered ones go now.
+        # Dropped records were not added to keep; delivered ones go now.
         new_lines = [line for i, line in enumerate(keep) if i not in drop_index]
         if new_lines != [line for line, _r in entries]:
             stats_spool.write_lines(path, new_lines)
         out['spool_pending'] = len(new_lines)
         out['changed'] = bool(out['sent']) or len(new_lines) != len(entries)
-        out['msg'] = 'flushed: sent %d, failed %d, dropped %d, still spooled %d' % (
-            len(drop_index), len(deliver) - len(drop_index),
-            sum(1 for r in out['results'].values() if r['status'] == 'suppressed'), len(new_lines))
+        dropped = sum(r['dropped'] for r in out['per_host'].values())
+        kept = sum(r['kept'] for r in out['per_host'].values())
+        out['msg'] = 'flushed: sent %d, failed %d, dropped %d, kept unchecked %d, still spooled %d' % (
+            len(drop_index), len(deliver) - len(drop_index), dropped, kept, len(new_lines))
         return out

@@ -138,8 +138,9 @@ SYSTEM_INFO_PROPERTIES = tuple(
     or name in ('host_is_k8s_node', 'container_is_official_image')
 )
 
-# Telemetry channels the facts module reports (issue 8). Unknown extra channels are judged
-# by the same rule, so a channel added later can only make the gate stricter.
+# Telemetry channels the facts module reports for every install (telemetry_channels.CHANNELS);
+# each must be present. Unknown extra channels are judged by the same rule, so a channel
+# added later can only make the gate stricter.
 KNOWN_CHANNELS = ('statistics_script', 'daemon_analytics', 'crash_reports', 'installer')
 
 
@@ -178,23 +179,39 @@ def _judge_install(index, install):
         return 'telemetry state unknown: %s telemetry.opted_out is %r' % (where, tel.get('opted_out'))
     if not _exactly(tel.get('opted_in'), True):
         return 'not opted in (partial or unknown): %s telemetry.opted_in is %r' % (where, tel.get('opted_in'))
-    if tel.get('drift') is not None and not _exactly(tel.get('drift'), False):
-        return 'telemetry drift on %s: running state differs from configuration' % where
+    if 'state' in tel and tel.get('state') != 'opted_in':
+        return 'not opted in (partial or unknown): %s telemetry.state is %r' % (where, tel.get('state'))
+    reason = _drift_reason(tel.get('drift'), 'on %s' % where)
+    if reason:
+        return reason
+    # The facts module reports every channel of every install (telemetry_channels.CHANNELS):
+    # a verdict without them, or without one of them, was not made by it; fail closed.
     channels = tel.get('channels')
-    if channels is not None:
-        if not isinstance(channels, dict):
-            return 'facts malformed: %s telemetry.channels is a %s' % (where, _type_name(channels))
-        for name in sorted(channels):
-            chan = channels[name]
-            if not isinstance(chan, dict):
-                return 'facts malformed: %s channel %s is a %s' % (where, name, _type_name(chan))
-            applies = chan.get('applies')
-            if _exactly(applies, False):
-                continue
-            # A channel that applies, or whose applicability is unknown, must be on.
-            if not _exactly(chan.get('enabled'), True):
-                return 'channel %s is not on for %s (enabled=%r)' % (name, where, chan.get('enabled'))
+    if not isinstance(channels, dict):
+        return 'facts malformed: %s telemetry.channels is a %s' % (where, _type_name(channels))
+    missing = [name for name in KNOWN_CHANNELS if name not in channels]
+    if missing:
+        return 'facts malformed: %s has no verdict for channel(s) %s' % (where, ', '.join(missing))
+    for name in sorted(channels, key=str):
+        chan = channels[name]
+        if not isinstance(chan, dict):
+            return 'facts malformed: %s channel %s is a %s' % (where, name, _type_name(chan))
+        applies = chan.get('applies')
+        if _exactly(applies, False):
+            continue
+        # A channel that applies, or whose applicability is unknown, must be on.
+        if not _exactly(chan.get('enabled'), True):
+            return 'channel %s is not on for %s (enabled=%r)' % (name, where, chan.get('enabled'))
     return None
+
+
+def _drift_reason(drift, where):
+    """None when C(drift) is exactly False (the contract's bool); a reason otherwise."""
+    if _exactly(drift, False):
+        return None
+    if _exactly(drift, True):
+        return 'telemetry drift %s: running state differs from configuration' % where
+    return 'telemetry state unknown: drift %s is %r' % (where, drift)
 
 
 def telemetry_permits_sending(netdata_facts):
@@ -205,11 +222,12 @@ def telemetry_permits_sending(netdata_facts):
 
       - the facts are a dict and C(installed) is the bool True;
       - C(telemetry) is a dict whose C(opted_in) is the bool True, C(opted_out) the bool
-        False and C(state) the string C(opted_in) (C(drift), when given, the bool False);
+        False, C(drift) the bool False and C(state) the string C(opted_in);
       - C(installs) is a non-empty list and every install is a dict with a valid machine
-        GUID, C(telemetry.opted_in) True, C(telemetry.opted_out) False, no drift, and every
-        channel in C(telemetry.channels) that does not explicitly say C(applies=false) has
-        C(enabled) exactly True.
+        GUID, C(telemetry.opted_in) True, C(telemetry.opted_out) False, C(telemetry.drift)
+        False, C(telemetry.state) (when given) C(opted_in), a C(telemetry.channels) dict
+        holding every channel of C(KNOWN_CHANNELS), and every channel that does not
+        explicitly say C(applies=false) has C(enabled) exactly True.
 
     Anything else (missing keys, strings such as 'true', null, other types) suppresses.
     """
@@ -240,8 +258,10 @@ def telemetry_permits_sending(netdata_facts):
         return False, 'not opted in (partial or unknown): telemetry.opted_in is %r' % (tel.get('opted_in'),)
     if state != 'opted_in':
         return False, 'telemetry state unknown: telemetry.state is %r' % (state,)
-    if tel.get('drift') is not None and not _exactly(tel.get('drift'), False):
-        return False, 'telemetry drift: running state differs from configuration'
+    if not _exactly(tel.get('drift'), False):
+        if _exactly(tel.get('drift'), True):
+            return False, 'telemetry drift: running state differs from configuration'
+        return False, 'telemetry state unknown: telemetry.drift is %r' % (tel.get('drift'),)
     installs = netdata_facts.get('installs')
     if not isinstance(installs, list) or not installs:
         return False, 'facts malformed: installs is %r' % (installs if not isinstance(installs, list) else 'empty',)

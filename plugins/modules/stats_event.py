@@ -20,16 +20,21 @@ description:
     as gathered by M(netdata_fleet.telemetry.netdata_facts).
   - Privacy first, failing closed. An event is sent for a host only when its facts say
     C(installed=true), C(telemetry.opted_in=true), C(telemetry.opted_out=false),
-    C(telemetry.state=opted_in), no drift, and every install has a valid machine GUID and is
-    itself opted in on every telemetry channel that applies. Anything else (opted out,
-    partial, unknown, facts missing or malformed, the host failed or is unreachable) suppresses
-    the host's event, with the reason in RV(results).
+    C(telemetry.state=opted_in), C(telemetry.drift=false), and every install has a valid
+    machine GUID, a verdict for every telemetry channel, and is itself opted in on every
+    channel that applies (exact booleans; C("true"), C(1) or null never count). Anything else
+    (opted out, partial, unknown, facts missing or malformed, the host failed or is
+    unreachable) suppresses the host's event, with the reason in RV(results).
+  - C(mode=flush) applies the same gate to every spooled event, against the host's facts as
+    they are in the flushing play, and never sends an event it cannot check. See I(mode).
   - Nothing is sent at all when the controller's own environment has C(DO_NOT_TRACK) or
     C(DISABLE_TELEMETRY) set to a non-empty value (any value, C(0) included, as Netdata's script reads it).
   - Without I(hosts) the task works per host (the current host). With I(hosts) and
     C(run_once=true), one task sends for a whole fleet, concurrently.
   - Delivery problems never fail the task (a down collector must not stop a play); use
-    C(failed_when) on RV(failed_hosts) if you want that. The task fails only on bad input.
+    C(failed_when) on RV(failed_hosts) if you want that. The task fails only on bad input,
+    and then before anything is sent or written, with a message that shows neither
+    I(api_key), nor I(hash_guid_key), nor the user and password of a URL.
   - Events that could not be delivered go to the I(spool) (JSON lines, mode 0600, without the
     api_key); C(mode=flush) delivers them later. Every event carries a stable id (top-level
     C(uuid), the key PostHog uses to drop duplicates) and its original C(timestamp), so a
@@ -57,33 +62,38 @@ options:
     description:
       - The capture URL the events are POSTed to. C(https), or C(http) to a loopback
         address (C(127.0.0.0/8), C(::1), C(localhost)) unless I(allow_insecure_http=true).
-        Other schemes, malformed URLs and URLs with credentials are refused.
+        Other schemes, malformed URLs, whitespace, control characters and URLs with
+        credentials are refused; messages and results show such a URL with everything
+        before its last C(@) masked.
     type: str
     default: https://posthog.netdata.cloud/capture/
   api_key:
     description:
       - The C(api_key) sent in each event. The default is the public key Netdata's own
         C(anonymous-statistics.sh) sends. Never written to the spool or shown in results.
+        Must not be empty.
     type: str
     default: mqkwGT0JNFqO-zX2t0mW6Tec9yooaVu7xCBlXtHnt5Y
   timeout:
-    description: Seconds to wait for the collector (connect and read), greater than 0.
+    description: Seconds to wait for the collector (connect and read), greater than 0 and at most 600.
     type: float
     default: 2.0
   retries:
     description:
       - Retries per event after the first attempt, on HTTP 5xx, 408, 429, timeouts and
-        connection errors, with exponential backoff and jitter. C(0) or more.
+        connection errors, with exponential backoff and jitter. C(0) to C(20).
     type: int
     default: 2
   backoff:
     description:
       - Base delay in seconds of the exponential backoff (C(backoff * 2**(n-1)) plus up to
-        C(backoff) of jitter before retry C(n)).
+        C(backoff) of jitter before retry C(n)). C(0) to C(60), a finite number.
     type: float
     default: 0.2
   max_backoff:
-    description: Longest wait between two attempts, also the cap on a server's C(Retry-After).
+    description:
+      - Longest wait between two attempts, also the cap on a server's C(Retry-After).
+        C(0) to C(600), a finite number.
     type: float
     default: 5.0
   validate_certs:
@@ -103,6 +113,7 @@ options:
         without facts is suppressed with reason C(facts missing). Gather first with
         M(netdata_fleet.telemetry.netdata_facts) on those hosts.
       - When omitted, the current host only.
+      - Not used by I(mode=flush), which handles every record of the spool.
     type: list
     elements: str
   spool:
@@ -110,13 +121,27 @@ options:
       - Controller-side file where undelivered events are kept (JSON lines, mode 0600). When
         omitted, undelivered events are only reported in RV(failed_hosts).
       - Required for I(mode=flush).
+      - Must name a regular file or nothing yet, not a symlink (nor may C(<spool>.lock) be
+        one), in a directory that exists or can be created; checked before anything is sent.
     type: path
   mode:
     description:
       - C(send) sends the event. C(flush) delivers the events of I(spool) to I(endpoint) and
-        rewrites the spool with only those that still failed. Records spooled for another
-        endpoint are kept and not sent. A record whose host now has facts that do not permit
-        sending is dropped.
+        rewrites the spool with only those that still failed or were kept.
+      - Each record is checked again against its host's facts as the flushing play has them
+        (C(hostvars), a fact cache included), with the gate of C(send). Gather
+        M(netdata_fleet.telemetry.netdata_facts) on the hosts in the flushing play first.
+      - Dropped (removed from the spool, not sent), when the host's current facts are
+        readable and do not permit sending (opted out, partial, a channel off or unknown,
+        drift, not installed).
+      - Kept (left in the spool, not sent), when the record cannot be checked. That is when
+        the host has no facts (a flush-only play, an expired fact cache), is no longer in the
+        inventory, its vars cannot be read, its facts are malformed, it failed earlier in
+        the play, the record's host name is not a string, the event's machine id matches none
+        of the host's installs now (another machine under that name, or ids hashed with
+        I(hash_guid_key), then flush with the same key), or it was spooled for another
+        endpoint. A later flush with facts delivers or drops it; delete the spool to discard it.
+      - RV(per_host) counts, for each host, what was sent, failed, kept and dropped, and why.
     type: str
     choices: [send, flush]
     default: send
@@ -130,6 +155,8 @@ options:
       - When set, C(distinct_id) and C(netdata_machine_guid) carry the HMAC-SHA256 (hex) of the
         lowercased machine GUID under this key instead of the GUID, for operators running
         their own collector.
+      - With I(mode=flush), the key the events were sent with, so they can be matched to
+        their hosts' facts (without it, hashed events are kept, not sent).
     type: str
   workers:
     description: Most events delivered at once (threads and pooled connections), 1 to 256.
@@ -214,10 +241,36 @@ sent:
   type: list
   elements: str
 suppressed:
-  description: Inventory hostnames whose event was not sent because sending is not permitted.
+  description:
+    - Inventory hostnames whose event was not sent because sending is not permitted.
+    - In I(mode=flush), hosts with an event dropped from the spool because their current facts
+      do not permit sending.
   returned: always
   type: list
   elements: str
+kept_hosts:
+  description:
+    - In I(mode=flush), hosts with an event kept in the spool, unsent, because it could not
+      be checked (see I(mode)); C((no valid host name)) for records without a usable host name.
+  returned: when mode=flush
+  type: list
+  elements: str
+per_host:
+  description:
+    - In I(mode=flush), for each host (as RV(kept_hosts) names them), how many of its spooled
+      events were C(sent), C(failed) (still spooled), C(kept) (not checked, still spooled),
+      C(dropped) (removed, not permitted) and, in check mode, C(would_send); C(reasons)
+      counts each reason of the failed, kept and dropped ones.
+  returned: when mode=flush
+  type: dict
+  sample:
+    web1: {sent: 1, failed: 0, kept: 0, dropped: 0, would_send: 0, reasons: {}}
+    web2: {sent: 0, failed: 0, kept: 2, dropped: 0, would_send: 0, reasons: {"not checked: facts missing": 2}}
+    web3: {sent: 0, failed: 0, kept: 0, dropped: 1, would_send: 0, reasons: {"opted out": 1}}
+spool_unreadable:
+  description: In I(mode=flush), spool lines that do not parse (kept verbatim, never sent).
+  returned: when mode=flush
+  type: int
 failed_hosts:
   description:
     - Inventory hostnames whose event could not be delivered (spooled when I(spool) is set).
@@ -231,7 +284,9 @@ results:
       event id, each with a C(host) key.
     - Each holds C(status) (C(sent), C(suppressed), C(failed), C(would_send), C(kept)),
       C(reason), C(http_status) (or null), C(attempts), and in send mode C(event_id) and,
-      for failures, C(spooled).
+      for failures, C(spooled). In I(mode=flush), C(suppressed) means dropped from the spool
+      and C(kept) means left in it unsent; a record without a string event id is keyed
+      C(spool line N).
   returned: always
   type: dict
   sample:
@@ -255,7 +310,7 @@ run_id:
   returned: when mode=send
   type: str
 endpoint:
-  description: The endpoint used.
+  description: The endpoint used (anything before an C(@) in it masked).
   returned: always
   type: str
 spool_error:

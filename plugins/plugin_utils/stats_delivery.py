@@ -4,7 +4,11 @@
 """Controller-side delivery of statistics events: URL checks, retries, a pooled session.
 
 - C(validate_endpoint) rejects what must never be posted to (unknown schemes, malformed
-  URLs, credentials in the URL, plain http to anything but loopback unless allowed).
+  URLs, credentials in the URL, plain http to anything but loopback unless allowed). Every
+  message shows the URL through C(redact_url), so a password in it is never printed.
+- C(check_delivery_numbers) rejects timeouts, retries and delays that are not finite or
+  out of range before anything is sent (a NaN delay would fail C(time.sleep) after the
+  first POST; an infinite timeout fails inside the socket layer).
 - C(Deliverer) posts JSON bodies with one pooled C(requests.Session) shared by a bounded
   thread pool, retrying 5xx, 408, 429, timeouts and connection errors with exponential
   backoff and jitter, honouring C(Retry-After) (capped). Redirects are not followed (a
@@ -47,8 +51,64 @@ RETRY_STATUSES = frozenset([408, 429, 500, 502, 503, 504]) | frozenset(range(505
 LOOPBACK_GUARD_ENV = 'NETDATA_FLEET_TELEMETRY_LOOPBACK_ONLY'
 
 
+# Ranges of the delivery options: far beyond any sensible value, yet finite, so one task
+# always ends (retries x (timeout + max_backoff) per event, at most).
+LIMITS = {
+    'timeout': (0.0, 600.0, False),     # (low, high, low allowed): seconds, > 0
+    'backoff': (0.0, 60.0, True),
+    'max_backoff': (0.0, 600.0, True),
+    'retries': (0, 20, True),
+}
+
+MASK = '********'
+
+
 class EndpointError(ValueError):
     pass
+
+
+def redact_url(url):
+    """C(url) with anything that may be userinfo masked, for messages and results.
+
+    Conservative on purpose: it does not trust the URL to parse (the messages that show it
+    are about URLs that do not). Everything between C(scheme://) (or the start) and the
+    last C(@) is masked, so a password with C(/), C(?), C(#) or C(@) in it is masked whole.
+    """
+    text = url if isinstance(url, str) else str(url)
+    at = text.rfind('@')
+    if at < 0:
+        return text
+    start = text.find('://')
+    start = start + 3 if 0 <= start < at else 0
+    return text[:start] + MASK + text[at:]
+
+
+_USERINFO_RE = re.compile(r'([A-Za-z][A-Za-z0-9+.-]*://)[^\s/@]*@')
+
+
+def redact_text(text):
+    """Mask userinfo of every URL inside free text (an error message of a library)."""
+    return _USERINFO_RE.sub(lambda m: m.group(1) + MASK + '@', str(text))
+
+
+def check_delivery_numbers(timeout, retries, backoff, max_backoff):
+    """Raise ValueError with a clear message unless every value is a finite number in range."""
+    values = (('timeout', timeout), ('retries', retries), ('backoff', backoff), ('max_backoff', max_backoff))
+    for name, value in values:
+        low, high, low_ok = LIMITS[name]
+        integral = name == 'retries'
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (integral and not isinstance(value, int)):
+            kind = 'an integer' if integral else 'a number of seconds'
+            raise ValueError('%s must be %s, got %s' % (name, kind, type(value).__name__))
+        if not math.isfinite(value):
+            raise ValueError('%s must be a finite number, got %r' % (name, value))
+        if value > high or value < low or (value == low and not low_ok):
+            raise ValueError('%s must be %s %s and at most %s, got %r'
+                             % (name, '>=' if low_ok else '>', _num(low, integral), _num(high, integral), value))
+
+
+def _num(value, integral):
+    return str(int(value)) if integral or float(value).is_integer() else str(value)
 
 
 def requests_missing_message():
@@ -70,33 +130,45 @@ def is_loopback_host(hostname):
 
 
 def validate_endpoint(url, allow_insecure_http=False, loopback_only=False):
-    """Return the URL when it may be posted to, else raise EndpointError with a clear message."""
-    if not isinstance(url, str) or not url.strip():
+    """Return the URL when it may be posted to, else raise EndpointError with a clear message.
+
+    No message shows the URL's userinfo (C(redact_url)), nor a parser's detail about a URL
+    that has an C(@) (Python's "Port could not be cast to integer value as 'pa'" quotes the
+    start of a password).
+    """
+    if not isinstance(url, str):
+        raise EndpointError('endpoint must be a URL string, got %s' % type(url).__name__)
+    if not url.strip():
         raise EndpointError('endpoint must be a non-empty URL')
-    if url != url.strip() or any(c.isspace() or ord(c) < 32 for c in url):
-        raise EndpointError('endpoint %r contains whitespace or control characters' % (url,))
+    shown = redact_url(url)
+    if url != url.strip() or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        raise EndpointError('endpoint %r contains whitespace or control characters' % (shown,))
     try:
         parts = urlsplit(url)
         port = parts.port
+        hostname = parts.hostname
     except ValueError as e:
-        raise EndpointError('endpoint %r is not a valid URL: %s' % (url, e))
+        detail = ': %s' % (e,) if '@' not in url else ''
+        raise EndpointError('endpoint %r is not a valid URL%s' % (shown, detail))
     scheme = parts.scheme.lower()
     if scheme not in ('http', 'https'):
+        # In "user:pw@host/x" Python reads the user name as the scheme: name no scheme then.
+        named = parts.scheme and ('@' not in url or url.lower().startswith(scheme + '://'))
         raise EndpointError('endpoint %r: unsupported scheme %r (only https, or http to loopback)'
-                            % (url, parts.scheme or '(none)'))
-    if not parts.hostname:
-        raise EndpointError('endpoint %r is not a valid URL: no host' % (url,))
-    if parts.username is not None or parts.password is not None:
+                            % (shown, parts.scheme if named else '(none)'))
+    if '@' in parts.netloc or parts.username is not None or parts.password is not None:
         raise EndpointError('endpoint %r: credentials in the URL are not supported (they would be logged)'
-                            % (parts._replace(netloc=parts.hostname).geturl(),))
+                            % (shown,))
+    if not hostname:
+        raise EndpointError('endpoint %r is not a valid URL: no host' % (shown,))
     if port is not None and not 0 < port < 65536:
-        raise EndpointError('endpoint %r: port out of range' % (url,))
-    loopback = is_loopback_host(parts.hostname)
+        raise EndpointError('endpoint %r: port out of range' % (shown,))
+    loopback = is_loopback_host(hostname)
     if scheme == 'http' and not loopback and not allow_insecure_http:
         raise EndpointError('endpoint %r: plain http to a non-loopback host (%s) is refused; use https, '
-                            'or set allow_insecure_http=true' % (url, parts.hostname))
+                            'or set allow_insecure_http=true' % (shown, hostname))
     if loopback_only and not loopback:
-        raise EndpointError('endpoint %r is not loopback and %s is set' % (url, LOOPBACK_GUARD_ENV))
+        raise EndpointError('endpoint %r is not loopback and %s is set' % (shown, LOOPBACK_GUARD_ENV))
     return url
 
 
@@ -194,7 +266,7 @@ class Deliverer(object):
                                      verify=self.validate_certs, allow_redirects=False)
         except requests.exceptions.SSLError as e:
             # A certificate problem does not heal by retrying within a run.
-            return False, None, False, None, 'TLS error: %s' % (e,)
+            return False, None, False, None, 'TLS error: %s' % (redact_text(e),)
         except requests.exceptions.Timeout:
             return False, None, True, None, 'timeout after %ss' % (self.timeout,)
         except requests.exceptions.ConnectionError as e:
@@ -251,7 +323,7 @@ class Deliverer(object):
                 try:
                     outcomes[key] = fut.result()
                 except Exception as e:  # never let one event's bug lose the others' outcomes
-                    outcomes[key] = Outcome(key, False, None, 0, 'internal error: %s' % (e,))
+                    outcomes[key] = Outcome(key, False, None, 0, 'internal error: %s' % (redact_text(e),))
         return outcomes
 
 
@@ -260,7 +332,7 @@ _ERRNO_RE = re.compile(r'\[Errno -?\d+\] [^"\'()]+')
 
 def _short(exc):
     """The useful part of a requests error (urllib3 wraps the OS error several times)."""
-    text = str(exc)
+    text = redact_text(exc)
     match = _ERRNO_RE.search(text)
     if match:
         return match.group(0).strip()

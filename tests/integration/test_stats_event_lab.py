@@ -404,6 +404,135 @@ def test_bad_input_fails_the_task_clearly(synth):
         assert r.get("failed") is True and fragment in r["msg"], r
 
 
+def run_tasks(fleet, tasks_args, env=None, verbosity=4, timeout=300):
+    """One play, one run_once stats_event task per item of `tasks_args` (errors ignored);
+    returns (their results in order, the completed process) - output at -vvvv by default."""
+    pb = fleet.tmp / f"pb-{uuid.uuid4().hex[:8]}.yml"
+    dump = pb.with_suffix(".json")
+    tasks = []
+    for i, args in enumerate(tasks_args):
+        tasks.append({"name": f"stats {i}", "netdata_fleet.telemetry.stats_event": dict(args),
+                      "run_once": True, "register": f"r{i}", "ignore_errors": True})
+    content = "{{ [" + ", ".join(f"r{i}" for i in range(len(tasks_args))) + "] | to_json }}"
+    tasks.append({"ansible.builtin.copy": {"content": content, "dest": str(dump)},
+                  "delegate_to": "localhost", "run_once": True,
+                  "vars": {"ansible_connection": "local"}, "check_mode": False})
+    pb.write_text(json.dumps([{"hosts": "all", "gather_facts": False, "tasks": tasks}]))
+    argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(fleet.inventory), str(pb)]
+    if verbosity:
+        argv.append("-" + "v" * verbosity)
+    p = subprocess.run(argv, capture_output=True, text=True, env=fleet.env(env), timeout=timeout,
+                       cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL, check=False)
+    try:
+        return json.loads(dump.read_text()), p
+    except (OSError, ValueError):
+        raise AssertionError(f"rc={p.returncode}\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
+
+
+PASSWORD = "pw-Hunter2-NEVER-SHOWN"
+
+
+def test_bad_arguments_fail_before_anything_is_sent_and_show_no_secret(synth, tmp_path):
+    """A table of bad values, each its own task of one -vvvv run: every task fails with a
+    clear message, the real collector gets nothing, nothing is spooled, and the password
+    (in the URL or as api_key) is nowhere in the results or the output."""
+    c = Collector()
+    c.behaviour = lambda body, n: Response("", 500)  # were anything sent, it would be spooled
+    spool = tmp_path / "spool" / "spool.jsonl"
+    (tmp_path / "adir").mkdir()
+    port = c.server.port
+    rows = [
+        ({"backoff": "nan"}, "backoff must be a finite number"),
+        ({"max_backoff": "inf"}, "max_backoff must be a finite number"),
+        ({"timeout": "inf"}, "timeout must be a finite number"),
+        ({"timeout": 0}, "timeout must be > 0"),
+        ({"retries": 1000000000}, "retries must be >= 0 and at most 20"),
+        ({"workers": 0}, "workers"),
+        ({"endpoint": f"http://user:{PASSWORD}@127.0.0.1:99999/capture/"}, "not a valid URL"),
+        ({"endpoint": f"ftp://user:{PASSWORD}@127.0.0.1:{port}/capture/"}, "unsupported scheme"),
+        ({"endpoint": f"http://user:{PASSWORD}@127.0.0.1:{port} /capture/"}, "whitespace"),
+        ({"endpoint": f"http://user:{PASSWORD}@[::1/capture/"}, "not a valid URL"),
+        ({"endpoint": f"http://user:{PASSWORD}@127.0.0.1:{port}/capture/"}, "credentials in the URL"),
+        ({"endpoint": [c.url.replace("//", f"//user:{PASSWORD}@")]}, "endpoint must be a string"),
+        ({"api_key": ""}, "api_key must not be empty"),
+        ({"api_key": {"k": PASSWORD}}, "api_key must be a string"),
+        ({"result": "O\u0000K"}, "result contains a NUL byte"),
+        ({"hosts": ["in-0", None]}, "hosts: every item must be a host name"),
+        ({"spool": str(tmp_path / "adir")}, "not a regular file"),
+        ({"mode": "flush", "spool": str(tmp_path / "adir")}, "not a regular file"),
+    ]
+    tasks = []
+    for args, _fragment in rows:
+        t = {"event": "START", "endpoint": c.url, "api_key": PASSWORD, "retries": 1, "backoff": 0.01,
+             "spool": str(spool), "hosts": "{{ ansible_play_hosts_all }}"}
+        t.update(args)
+        tasks.append(t)
+    try:
+        results, p = run_tasks(synth, tasks)
+    finally:
+        c.stop()
+    assert len(results) == len(rows)
+    for (args, fragment), r in zip(rows, results):
+        assert r.get("failed") is True, (args, r)
+        assert fragment in r["msg"], (args, r["msg"])
+        assert "Traceback" not in r["msg"] and "Traceback" not in str(r.get("exception")), (args, r)
+    assert c.bodies == [] and len(c.server.log) == 0
+    assert not spool.exists() and not spool.parent.exists()
+    assert PASSWORD not in json.dumps(results)
+    assert PASSWORD not in p.stdout + p.stderr
+    assert "pw-Hunter2" not in p.stdout + p.stderr
+
+
+def test_flush_without_facts_sends_nothing_and_keeps_the_events(tmp_path):
+    """Spool 4 events (collector down), then flush: in a flush-only play whose fact cache has
+    expired (nothing sent, all kept), with two hosts gone from the inventory (only the
+    others sent), then with facts saying one host opted out since (dropped, never sent)."""
+    names = [f"in-{i}" for i in range(4)]
+    guids = {h: str(uuid.uuid4()) for h in names}
+    facts = {h: {"netdata": synthetic_netdata(guids[h])} for h in names}
+    fleet = SyntheticFleet(tmp_path / "all", facts)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/capture/"
+    spool = tmp_path / "spool.jsonl"
+    r, _p = fleet.run_task({"event": "START", "endpoint": url, "retries": 0, "spool": str(spool)})
+    assert r["spooled"] == 4, r
+    ids = {h: r["results"][h]["event_id"] for h in names}
+    spooled = spool.read_text()
+
+    c = Collector(port=port)
+    try:
+        # 1. a flush-only play with an expired fact cache: the facts are gone, nothing is sent
+        time.sleep(1.5)
+        r1, _p = fleet.run_task({"mode": "flush", "endpoint": url, "spool": str(spool)},
+                                env={"ANSIBLE_CACHE_PLUGIN_TIMEOUT": "1"})
+        assert c.bodies == [] and len(c.server.log) == 0, r1
+        assert spool.read_text() == spooled and r1["spool_pending"] == 4
+        assert sorted(r1["kept_hosts"]) == names and r1["sent"] == [] and r1["changed"] is False
+        for h in names:
+            assert r1["per_host"][h]["kept"] == 1
+            assert list(r1["per_host"][h]["reasons"]) == ["not checked: facts missing"], r1["per_host"][h]
+
+        # 2. in-2 and in-3 are gone from the inventory: kept; in-0 and in-1 delivered
+        write_fact_cache(fleet.cache, facts)
+        part = SyntheticFleet(tmp_path / "part", {h: facts[h] for h in names[:2]})
+        r2, _p = part.run_task({"mode": "flush", "endpoint": url, "spool": str(spool)})
+        assert sorted(r2["sent"]) == names[:2] and sorted(r2["kept_hosts"]) == names[2:]
+        assert all(r2["per_host"][h]["reasons"] == {"not checked: not in inventory": 1} for h in names[2:])
+        assert sorted(b["uuid"] for b in c.bodies) == sorted(ids[h] for h in names[:2])
+
+        # 3. the full inventory again, but in-3 opted out since: in-2 sent, in-3 dropped
+        facts["in-3"] = {"netdata": synthetic_netdata(guids["in-3"], "opted_out")}
+        write_fact_cache(fleet.cache, facts)
+        r3, _p = fleet.run_task({"mode": "flush", "endpoint": url, "spool": str(spool)})
+        assert r3["sent"] == ["in-2"] and r3["suppressed"] == ["in-3"], r3
+        assert r3["per_host"]["in-3"] == {"sent": 0, "failed": 0, "kept": 0, "dropped": 1, "would_send": 0,
+                                          "reasons": {"opted out": 1}}
+    finally:
+        c.stop()
+    assert c.guids() == sorted(guids[h] for h in names[:3])  # each once; in-3 never
+    assert not spool.exists()
+
+
 def test_send_event_playbook_over_synthetic_hosts(synth, tmp_path):
     c = Collector()
     try:

@@ -142,6 +142,50 @@ def test_drift_or_malformed_drift_suppresses(where, drift):
     assert sp.telemetry_permits_sending(f)[0] is False
 
 
+@pytest.mark.parametrize('path, value', [
+    ('telemetry.drift', None), ('telemetry.drift', DELETE),
+    ('installs.0.telemetry.drift', None), ('installs.0.telemetry.drift', DELETE),
+])
+def test_unknown_drift_suppresses(path, value):
+    """The contract's drift is a bool at both levels: missing or null is not "no drift"."""
+    f = facts()
+    _set(f, path, value)
+    ok, reason = sp.telemetry_permits_sending(f)
+    assert ok is False and 'unknown' in reason
+
+
+@pytest.mark.parametrize('name', list(sp.KNOWN_CHANNELS))
+def test_install_without_one_channel_verdict_suppresses(name):
+    f = facts()
+    del f['installs'][0]['telemetry']['channels'][name]
+    ok, reason = sp.telemetry_permits_sending(f)
+    assert ok is False and name in reason
+
+
+@pytest.mark.parametrize('channels', [DELETE, None, {}])
+def test_install_without_channel_verdicts_suppresses(channels):
+    f = facts()
+    _set(f, 'installs.0.telemetry.channels', channels)
+    assert sp.telemetry_permits_sending(f)[0] is False
+
+
+@pytest.mark.parametrize('state', ['partial', 'opted_out', 'unknown', None, True])
+def test_install_with_a_state_other_than_opted_in_suppresses(state):
+    f = facts(installs=[install(), install(GUID2, config_dir='/opt/netdata/etc/netdata')])
+    f['installs'][1]['telemetry']['state'] = state
+    ok, reason = sp.telemetry_permits_sending(f)
+    assert ok is False and '/opt/netdata/etc/netdata' in reason
+
+
+def test_second_install_with_unknown_channel_suppresses_a_host_that_says_opted_in():
+    second = install(GUID2, config_dir='/opt/netdata/etc/netdata')
+    second['telemetry']['channels']['daemon_analytics']['enabled'] = None
+    f = facts(installs=[install(), second])
+    assert f['telemetry']['opted_in'] is True
+    ok, reason = sp.telemetry_permits_sending(f)
+    assert ok is False and 'daemon_analytics' in reason
+
+
 @pytest.mark.parametrize('guid', [
     None, '', 'not-a-guid', GUID[:-1], GUID + '0', ' ' + GUID, GUID + '\n', GUID.replace('-', ''),
     '00000000-0000-0000-0000-000000000000', 12345, [GUID], {'guid': GUID}, b'6c1d3a32-7b7e-11ee-9a2b-0242ac120002',

@@ -73,6 +73,66 @@ def test_rejected_endpoints(url, fragment):
     assert 'pw' not in str(e.value)
 
 
+SECRET = 'pw-S3cret'
+
+
+@pytest.mark.parametrize('url, fragment', [
+    ('http://user:%s@127.0.0.1:99999/' % SECRET, 'not a valid URL'),
+    ('http://user:%s@127.0.0.1:port/' % SECRET, 'not a valid URL'),
+    ('https://user:%s/more@example.com/' % SECRET, 'not a valid URL'),  # "/" ends the netloc early
+    ('ftp://user:%s@example.com/' % SECRET, 'unsupported scheme'),
+    ('user:%s@example.com/capture/' % SECRET, 'unsupported scheme'),
+    ('https://user:%s@exa mple.com/' % SECRET, 'whitespace'),
+    ('https://user:%s@example.com/\n' % SECRET, 'whitespace'),
+    ('http://user:%s@[::1/' % SECRET, 'not a valid URL'),
+    ('http://user:%s@[::1]:70000/' % SECRET, 'not a valid URL'),
+    ('https://user:p@ss:%s@example.com/' % SECRET, 'credentials'),
+    ('https://%s@example.com/' % SECRET, 'credentials'),
+    ('http://user:%s@example.com/' % SECRET, 'credentials'),
+])
+def test_no_message_shows_userinfo(url, fragment):
+    with pytest.raises(sd.EndpointError) as e:
+        sd.validate_endpoint(url)
+    assert fragment in str(e.value)
+    assert SECRET not in str(e.value) and 'pw-S3' not in str(e.value) and 'user' not in str(e.value)
+    assert sd.MASK in str(e.value)
+
+
+@pytest.mark.parametrize('url, shown', [
+    ('https://u:%s@h/x' % SECRET, 'https://********@h/x'),
+    ('u:%s@h/x' % SECRET, '********@h/x'),
+    ('https://u:a/b?c#d@e@h/x', 'https://********@h/x'),
+    ('https://h/x', 'https://h/x'),
+])
+def test_redact_url(url, shown):
+    assert sd.redact_url(url) == shown
+
+
+def test_redact_text_masks_urls_in_free_text():
+    text = "HTTPSConnectionPool: url=https://u:%s@h/x failed, see http://h2/y" % SECRET
+    assert sd.redact_text(text) == "HTTPSConnectionPool: url=https://********@h/x failed, see http://h2/y"
+
+
+@pytest.mark.parametrize('name, value, fragment', [
+    ('timeout', float('nan'), 'finite'), ('timeout', float('inf'), 'finite'), ('timeout', 0, '> 0'),
+    ('timeout', 601, 'at most 600'), ('timeout', True, 'a number'), ('timeout', '1', 'a number'),
+    ('backoff', float('nan'), 'finite'), ('backoff', -1e-9, '>= 0'), ('backoff', 60.5, 'at most 60'),
+    ('max_backoff', float('-inf'), 'finite'), ('max_backoff', 600.1, 'at most 600'),
+    ('retries', -1, '>= 0'), ('retries', 21, 'at most 20'), ('retries', 2.0, 'an integer'),
+])
+def test_delivery_numbers_are_finite_and_in_range(name, value, fragment):
+    args = dict(timeout=2.0, retries=2, backoff=0.2, max_backoff=5.0)
+    args[name] = value
+    with pytest.raises(ValueError) as e:
+        sd.check_delivery_numbers(**args)
+    assert name in str(e.value) and fragment in str(e.value)
+
+
+def test_delivery_numbers_edges_accepted():
+    sd.check_delivery_numbers(timeout=600, retries=20, backoff=60, max_backoff=600)
+    sd.check_delivery_numbers(timeout=0.001, retries=0, backoff=0, max_backoff=0)
+
+
 def test_insecure_http_allowed_explicitly():
     assert sd.validate_endpoint('http://example.com/', allow_insecure_http=True)
 
