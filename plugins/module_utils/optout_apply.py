@@ -37,8 +37,9 @@ import os
 import re
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils import netdata_conf_edit, safe_files
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.netdata_version import version_at_least
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.systemd_env import service_environment
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.telemetry_channels import (
+    optout_file_read_live, statistics_script_exists)
 
 ENV_NAMES = ('DO_NOT_TRACK', 'DISABLE_TELEMETRY')
 OPTOUT_FILE_NAME = '.opt-out-from-anonymous-statistics'
@@ -210,7 +211,7 @@ def _install_paths(install):
     optout = optout_file.get('path') or config_dir.rstrip('/') + '/' + OPTOUT_FILE_NAME
     paths = [optout]
     script = (optout_file.get('script') or {}).get('path')
-    if script and script != optout and version_at_least(install.get('version'), (2, 6, 0)) is not True:
+    if script and script != optout and statistics_script_exists(install.get('version')) is not False:
         paths.append(script)
     conf = (install.get('netdata_conf') or {}).get('path') or config_dir.rstrip('/') + '/netdata.conf'
     return config_dir, paths, conf
@@ -498,13 +499,16 @@ def apply_changes(changes, root='/', check_mode=False, atomic_move=None):
 
 # ---------------------------------------------------------------- restarts
 
-def restart_decisions(installs, changes):
+def restart_decisions(installs, changes, opt_out):
     """``{config_dir: [reasons]}`` for running daemons that need a restart.
 
-    A restart is needed when what the daemon reads only at start changed: its service
-    environment (the drop-in), its ``netdata.conf``; and, for a daemon below v2.3.0 (or
-    of unknown version), its opt-out file, which that daemon's analytics flag reads once
-    at start. A v2.3+ daemon re-checks the file, so creating it alone needs no restart.
+    A restart is needed when what the daemon reads only at start changed -- its service
+    environment (the drop-in), its ``netdata.conf``, its opt-out file where the version
+    reads it only at start (``optout_file_read_live``) -- **and** one of its channels
+    is not yet in the state asked (*opt_out*: off; else on) or cannot be told: an agent
+    already off everywhere is not restarted for an opt-out that changes nothing it does.
+    A drifting install (facts: running state differs from its configuration) is
+    restarted even when nothing changed this run (an earlier deferred restart).
     """
     dropin_changed = any(c['purpose'] == 'dropin' for c in changes)
     decisions = {}
@@ -521,14 +525,31 @@ def restart_decisions(installs, changes):
         if any(c['purpose'] == 'netdata_conf' for c in mine):
             reasons.append('netdata.conf changed')
         if any(c['purpose'] == 'optout_file' for c in mine) \
-                and version_at_least(install.get('version'), (2, 3, 0)) is not True:
-            reasons.append('opt-out file changed and a daemon below v2.3.0 reads it only at start')
+                and optout_file_read_live(install.get('version')) is not True:
+            reasons.append('opt-out file changed and this daemon reads it only at start')
+        if reasons and not _running_channel_differs(install, opt_out):
+            reasons = []
         telemetry = install.get('telemetry') or {}
         if not reasons and telemetry.get('drift'):
             reasons.append('the running daemon differs from its configuration (drift)')
         if reasons:
             decisions[config_dir] = reasons
     return decisions
+
+
+def _running_channel_differs(install, opt_out):
+    """Whether a channel of the running daemon is not in the state asked, or unknown.
+    The installer channel is no daemon's: a restart cannot change it."""
+    wanted = not opt_out
+    channels = (install.get('telemetry') or {}).get('channels') or {}
+    if not channels:
+        return True
+    for name, channel in channels.items():
+        if name == 'installer' or not channel.get('applies'):
+            continue
+        if channel.get('running') is not wanted:
+            return True
+    return False
 
 
 # ---------------------------------------------------------------- verify

@@ -135,6 +135,26 @@ def parse_version(value):
     return (int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
 
 
+def optout_file_read_live(version):
+    """Whether a running daemon of *version* sees a new opt-out file without a restart:
+    True for v2.3.0 to v2.5.x (the analytics flag is re-checked before each event it
+    sends), False before v2.3.0 (read once at start) and from v2.6.0 (#20654: read only
+    at start), None when the version is unknown."""
+    v = parse_version(version)
+    if v is None:
+        return None
+    return V_DAEMON_READS_ENV <= v < V_NO_STATISTICS_SCRIPT
+
+
+def statistics_script_exists(version):
+    """Whether *version* still ships and runs ``anonymous-statistics.sh`` (below v2.6.0);
+    None when the version is unknown."""
+    v = parse_version(version)
+    if v is None:
+        return None
+    return v < V_NO_STATISTICS_SCRIPT
+
+
 def _vstr(version):
     return 'v%d.%d.%d' % version if version else 'unknown version'
 

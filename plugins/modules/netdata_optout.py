@@ -360,7 +360,7 @@ def run_module():
     if changes and not module.check_mode:
         after = gather_facts(params, ROOT)
         result['ansible_facts'] = {'netdata': after}
-    restart = optout_apply.restart_decisions(after.get('installs') or [], changes)
+    restart = optout_apply.restart_decisions(after.get('installs') or [], changes, params['opt_out'])
     result['restart'] = restart
     result['restart_required'] = bool(restart)
     problems = optout_apply.verify_problems(after, params['opt_out'])

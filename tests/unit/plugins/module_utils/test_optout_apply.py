@@ -403,32 +403,67 @@ def _changes(*purposes, **kw):
     return [{'purpose': x, 'install': kw.get('install', '/etc/netdata')} for x in purposes]
 
 
+def running_channels(**states):
+    """A telemetry verdict whose channels run as given (True on, False off, None unknown)."""
+    return {'drift': False, 'channels': dict(
+        (name, {'applies': True, 'running': state}) for name, state in states.items())}
+
+
+SENDING = running_channels(statistics_script=True, daemon_analytics=True)
+QUIET = running_channels(statistics_script=False, daemon_analytics=False)
+
+
 @pytest.mark.parametrize('version,purposes,expect', [
     ('1.37.1', ['optout_file'], True),        # analytics flag decided once at start before v2.3
-    (None, ['optout_file'], True),            # unknown version: assume the old behaviour
-    ('2.3.0', ['optout_file'], False),        # v2.3+ re-checks the file (src/daemon/analytics.c)
+    (None, ['optout_file'], True),            # unknown version: assume it reads it at start
+    ('2.3.0', ['optout_file'], False),        # v2.3-v2.5 re-check the file before each event
+    ('2.5.0', ['optout_file'], False),
+    ('2.6.0', ['optout_file'], True),         # from v2.6 the file is read only at start again
+    ('2.10.4', ['optout_file'], True),
     ('2.3.0', ['dropin'], True),              # environment only at start
     ('2.6.0', ['netdata_conf'], True),        # crash reports read at start (status-file.c)
     ('1.37.1', [], False),
 ])
 def test_restart_rules(version, purposes, expect):
-    decisions = oa.restart_decisions([install(running=True, version=version)], _changes(*purposes))
+    decisions = oa.restart_decisions([install(running=True, version=version, telemetry=SENDING)],
+                                     _changes(*purposes), opt_out=True)
     assert bool(decisions) is expect
 
 
+@pytest.mark.parametrize('telemetry, opt_out, expect', [
+    (QUIET, True, False),      # already off on every channel: the opt-out changes nothing it does
+    (SENDING, True, True),
+    (running_channels(statistics_script=False, daemon_analytics=None), True, True),  # unknown
+    (QUIET, False, True),      # opt-in: it must start sending again
+    (SENDING, False, False),
+    ({'drift': False}, True, True),  # no channel verdicts: cannot tell, restart
+])
+def test_restart_only_when_a_running_channel_needs_it(telemetry, opt_out, expect):
+    decisions = oa.restart_decisions([install(running=True, telemetry=telemetry)],
+                                     _changes('dropin', 'netdata_conf'), opt_out=opt_out)
+    assert bool(decisions) is expect
+
+
+def test_installer_channel_never_asks_for_a_restart():
+    telemetry = running_channels(statistics_script=False, daemon_analytics=False, installer=True)
+    assert oa.restart_decisions([install(running=True, telemetry=telemetry)], _changes('dropin'),
+                                opt_out=True) == {}
+
+
 def test_no_restart_when_not_running():
-    assert oa.restart_decisions([install(running=False)], _changes('dropin', 'netdata_conf')) == {}
+    assert oa.restart_decisions([install(running=False)], _changes('dropin', 'netdata_conf'), opt_out=True) == {}
 
 
 def test_restart_for_left_over_drift():
-    decisions = oa.restart_decisions([install(running=True, drift=True)], [])
+    decisions = oa.restart_decisions([install(running=True, drift=True)], [], opt_out=True)
     assert 'drift' in decisions['/etc/netdata'][0]
 
 
 def test_restart_only_for_the_install_whose_conf_changed():
-    installs = [install(running=True, version='2.4.0'),
-                install('/opt/netdata/etc/netdata', running=True, version='2.4.0')]
-    decisions = oa.restart_decisions(installs, _changes('netdata_conf', install='/opt/netdata/etc/netdata'))
+    installs = [install(running=True, version='2.4.0', telemetry=SENDING),
+                install('/opt/netdata/etc/netdata', running=True, version='2.4.0', telemetry=SENDING)]
+    decisions = oa.restart_decisions(installs, _changes('netdata_conf', install='/opt/netdata/etc/netdata'),
+                                     opt_out=True)
     assert list(decisions) == ['/opt/netdata/etc/netdata']
 
 
@@ -515,12 +550,18 @@ def test_binary_junk_conf_is_refused_clearly_with_real_editor(root, monkeypatch)
     assert p(root, CONF).read_bytes() == b'[global]\n\x00\xff junk\n'
 
 
-@pytest.mark.parametrize('version,restart', [('1.37.1', True), ('2.10.4', False)])
-def test_mode_fix_restarts_a_daemon_that_read_the_file_at_start(root, version, restart):
+@pytest.mark.parametrize('version,telemetry,restart', [
+    ('1.37.1', running_channels(statistics_script=True, daemon_analytics=True), True),
+    # v2 checks the file as root before dropping privileges: a root-only file already
+    # turned it off, so fixing the mode changes nothing it does.
+    ('2.10.4', running_channels(daemon_analytics=False, crash_reports=False), False),
+])
+def test_mode_fix_restarts_a_daemon_that_read_the_file_at_start(root, version, telemetry, restart):
     f = p(root, OPTOUT)
     f.write_bytes(b'')
     os.chmod(str(f), 0o600)
-    inst = install(running=True, version=version)
+    inst = install(running=True, version=version, telemetry=telemetry)
     changes, _notes, _errors = oa.plan_changes([inst], settings(manage_crash_reports=False), str(root))
-    reasons = oa.restart_decisions([inst], [c for c in changes if c['purpose'] == 'optout_file'])
+    reasons = oa.restart_decisions([inst], [c for c in changes if c['purpose'] == 'optout_file'],
+                                   opt_out=True)
     assert ('/etc/netdata' in reasons) is restart

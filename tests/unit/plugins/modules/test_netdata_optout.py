@@ -95,7 +95,7 @@ def test_restart_required_for_running_old_daemon(root, monkeypatch, capsys):
     assert run({}) == 0
     r = result_of(capsys)
     assert r['restart_required'] is True
-    assert any('below v2.3.0' in x for x in r['restart']['/etc/netdata'])
+    assert any('reads it only at start' in x for x in r['restart']['/etc/netdata'])
 
 
 def test_optin_roundtrip(root, monkeypatch, capsys):
