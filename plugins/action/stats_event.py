@@ -28,7 +28,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.stats_payload import (
+from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils._stats.payload import (
     EVENTS,
     NETDATA_CAPTURE_URL,
     NETDATA_POSTHOG_API_KEY,
@@ -39,8 +39,8 @@ from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.stats_payl
     telemetry_permits_sending,
     with_api_key,
 )
-from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils import stats_delivery
-from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils import stats_spool
+from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils._stats import delivery as stats_delivery
+from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils._stats import spool as stats_spool
 
 display = Display()
 

@@ -138,6 +138,13 @@ ansible_facts:
           type: list
           elements: str
           sample: [system, telemetry]
+        collected_at:
+          description:
+            - When the facts were gathered, in seconds since the epoch (the target's clock).
+              A report read from a fact cache uses it to tell how old a host's facts are.
+          returned: always
+          type: int
+          sample: 1767225600
         installed:
           description: Whether at least one Netdata install was found.
           returned: when the telemetry subset is gathered
@@ -397,7 +404,7 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.facts_gather import (
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._facts import (
     GatherSubsetError, config_dir_problems, gather_netdata_facts, resolve_gather_subset)
 
 

@@ -234,8 +234,8 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils import optout_apply
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.facts_gather import (
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import changes as optout_apply
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._facts import (
     config_dir_problems, gather_netdata_facts)
 
 # Tests point this at a fixture tree.
@@ -249,6 +249,23 @@ _UNIT_NAME_RE = re.compile(r'\A[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\Z')
 _DROPIN_NAME_RE = re.compile(r'\A[A-Za-z0-9_][A-Za-z0-9:_.@+\-]*\.conf\Z')
 _PATH_OPTIONS = ('profile_path', 'container_env_files', 'config_dir')
 _TEXT_OPTIONS = ('dropin_content', 'dropin_neutral_content', 'profile_content')
+
+
+class _Module(AnsibleModule):
+    """AnsibleModule whose invocation log survives a NUL byte in an argument.
+
+    AnsibleModule logs the arguments to syslog before run_module() can check them. From
+    Python 3.12 syslog.syslog() refuses a NUL byte (ValueError), and AnsibleModule then
+    fails with "Failed to log to syslog (embedded null character)" instead of
+    argument_problems() naming the bad option: log the NUL as an escape."""
+
+    def log(self, msg, log_args=None):
+        if isinstance(msg, str):
+            msg = msg.replace('\0', '\\x00')
+        if log_args:
+            log_args = dict((k, v.replace('\0', '\\x00') if isinstance(v, str) else v)
+                            for k, v in log_args.items())
+        super(_Module, self).log(msg, log_args=log_args)
 
 
 def gather_facts(params, root='/'):
@@ -303,7 +320,7 @@ def argument_problems(params):
 
 
 def run_module():
-    module = AnsibleModule(
+    module = _Module(
         argument_spec=dict(
             opt_out=dict(type='bool', default=True),
             service_name=dict(type='str', default='netdata'),

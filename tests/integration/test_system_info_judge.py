@@ -59,7 +59,7 @@ FAKE_CURL = "#!/bin/sh\n# judge: never reach the network; 28 is curl's timeout\n
 
 COLLECTOR = (
     "import json, sys; sys.path.insert(0, %r); "
-    "from ansible_collections.netdata_fleet.telemetry.plugins.module_utils.system_info "
+    "from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._system_info.collect "
     "import collect_system_info; print(json.dumps(collect_system_info()))" % COLLECTIONS
 )
 

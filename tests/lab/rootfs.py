@@ -138,7 +138,7 @@ def _log(msg: str) -> None:
 
 
 def _run(argv, **kw) -> subprocess.CompletedProcess:
-    r = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL, **kw)
+    r = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False, **kw)
     if r.returncode != 0:
         raise RootfsError(f"{' '.join(map(str, argv))[:300]} exited {r.returncode}:\n"
                           f"{r.stdout[-3000:]}\n{r.stderr[-3000:]}")

@@ -32,7 +32,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         rec = {"t": time.time(), "port": self.server.server_address[1], "method": self.command,
                "host": self.headers.get("Host"), "path": self.path,
                "user_agent": self.headers.get("User-Agent"),
-               "headers": {k: v for k, v in self.headers.items()},
+               "headers": dict(self.headers.items()),
                "body": body.decode("utf-8", "replace")}
         with _lock, open(LOG, "a") as f:
             f.write(json.dumps(rec) + "\n")

@@ -19,7 +19,8 @@ import pytest
 from ansible.errors import AnsibleActionFail  # noqa: E402
 
 from ansible_collections.netdata_fleet.telemetry.plugins.action import stats_event as action_mod  # noqa: E402
-from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils import stats_delivery, stats_spool  # noqa: E402
+from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils._stats import delivery as stats_delivery  # noqa: E402
+from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils._stats import spool as stats_spool  # noqa: E402
 from ansible_collections.netdata_fleet.telemetry.tests.unit.plugins.http_fakes import FakeResponse
 
 try:
@@ -399,7 +400,7 @@ def test_spool_symlink_fails_before_anything_is_sent(transport, tmp_path):
 
 def test_spool_write_error_is_reported_not_raised(transport, tmp_path, monkeypatch):
     import errno as errno_mod
-    from ansible_collections.netdata_fleet.telemetry.plugins.module_utils import safe_files
+    from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common import safe_files
 
     def full(*_a, **_kw):
         raise OSError(errno_mod.ENOSPC, 'No space left on device')

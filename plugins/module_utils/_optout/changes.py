@@ -1,0 +1,594 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netdata_fleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Put every Netdata install of a host into the telemetry state asked for, in one pass.
+
+``plan_changes()`` turns the host's install facts (the ``installs`` list of the
+``netdata_facts`` contract) and the role's settings into a list of file changes, reading
+but never writing; ``apply_changes()`` writes them (atomically, never through a planted
+symlink, see ``safe_files``); ``restart_decisions()`` says which running daemons need a
+restart for the change to reach them. Channels and why each file matters
+(``NETDATA-FACTS.md``, "One rule is not enough"):
+
+- the opt-out file: statistics script (< v2.6), daemon analytics flag (all versions;
+  before v2.3 read once at start, so a *new* file needs a restart of a running daemon);
+- ``DISABLE_TELEMETRY=1`` / ``DO_NOT_TRACK=1`` in the service's environment (a systemd
+  drop-in that sorts last): statistics script, v2.3+ daemon flag (``DISABLE_TELEMETRY``
+  only); takes effect at restart;
+- ``[global] crash reports = off`` in ``netdata.conf``: v2.3+ crash/restart reports,
+  which a *claimed* node sends even with the opt-out file; takes effect at restart;
+- installer environment (``/etc/profile.d``, ``/etc/environment``) for kickstart and
+  ``netdata-updater`` runs, which compare the value as a number: only ``1`` is safe;
+- container env files: the official image opts out at start when either variable is set
+  to anything but ``0``, and never removes the file it made.
+
+Opt-in removes what this role manages and neutralises a ``DO_NOT_TRACK`` /
+``DISABLE_TELEMETRY`` that the unit or another drop-in sets, by writing the managed
+drop-in with empty values plus ``UnsetEnvironment=`` (empty counts as "not opted out" for
+every consumer; ``UnsetEnvironment=`` is applied after ``EnvironmentFile=``, which
+``Environment=`` alone cannot override). The user's own files are never deleted.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import errno
+import os
+import re
+
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import conf_edit as netdata_conf_edit
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common import safe_files
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.systemd_units import service_environment
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.channels import (
+    optout_file_read_live, statistics_script_exists)
+
+ENV_NAMES = ('DO_NOT_TRACK', 'DISABLE_TELEMETRY')
+OPTOUT_FILE_NAME = '.opt-out-from-anonymous-statistics'
+SYSTEMD_DIR = '/etc/systemd/system'
+PROFILE_PATH = '/etc/profile.d/netdata-telemetry.sh'
+ENVIRONMENT_PATH = '/etc/environment'
+MANAGED_MARKER = 'Managed by netdata_fleet.telemetry'
+
+DEFAULT_DROPIN_OPTOUT = (
+    '# %s (role optout): Netdata telemetry opt-out.\n'
+    '[Service]\n'
+    'Environment=DO_NOT_TRACK=1\n'
+    'Environment=DISABLE_TELEMETRY=1\n' % MANAGED_MARKER)
+DEFAULT_DROPIN_OPTIN = (
+    '# %s (role optout): neutralises DO_NOT_TRACK / DISABLE_TELEMETRY set elsewhere.\n'
+    '[Service]\n'
+    'Environment=DO_NOT_TRACK=\n'
+    'Environment=DISABLE_TELEMETRY=\n'
+    'UnsetEnvironment=DO_NOT_TRACK DISABLE_TELEMETRY\n' % MANAGED_MARKER)
+DEFAULT_PROFILE = (
+    '# %s (role optout): kickstart and netdata-updater runs honour these.\n'
+    'export DO_NOT_TRACK=1\n'
+    'export DISABLE_TELEMETRY=1\n' % MANAGED_MARKER)
+
+_ASSIGN_RE = re.compile(br'^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*=')
+
+
+class PlanError(Exception):
+    """A per-host problem that stops the host before anything is written."""
+
+
+def host_path(root, path):
+    """*path* as seen on the target -> the path to open here (under *root*)."""
+    if not root or root == '/':
+        return path
+    return os.path.join(root, path.lstrip('/'))
+
+
+def _b(text):
+    if text is None:
+        return None
+    if isinstance(text, bytes):
+        return text
+    return text.encode('utf-8')
+
+
+# ---------------------------------------------------------------- env-file lines
+
+def _newline_of(data):
+    return b'\r\n' if b'\r\n' in data else b'\n'
+
+
+def edit_env_lines(data, wanted, remove=False):
+    """Ensure (or remove) ``NAME=value`` lines in a ``KEY=value`` file, keeping other bytes.
+
+    *data* is the file's bytes or None (missing). *wanted* maps names to values. With
+    *remove*, every assignment of those names goes; otherwise the first assignment of
+    each name becomes ``NAME=value`` (an ``export`` prefix is kept), later duplicates go
+    (the last assignment would win), and missing names are appended. Returns the new
+    bytes (None when the file stays missing).
+    """
+    if data is None:
+        if remove:
+            return None
+        data = b''
+    newline = _newline_of(data)
+    lines = data.splitlines(True)
+    seen = set()
+    out = []
+    for line in lines:
+        match = _ASSIGN_RE.match(line)
+        name = match.group(1).decode('ascii') if match else None
+        if name not in wanted:
+            out.append(line)
+            continue
+        if remove or name in seen:
+            continue
+        seen.add(name)
+        ending = line[len(line.rstrip(b'\r\n')):] or newline
+        prefix = b'export ' if line.lstrip().startswith(b'export') else b''
+        out.append(prefix + name.encode('ascii') + b'=' + _b(wanted[name]) + ending)
+    if not remove:
+        missing = [name for name in wanted if name not in seen]
+        if missing and out and not out[-1].endswith(b'\n'):
+            out[-1] = out[-1] + newline
+        for name in missing:
+            out.append(name.encode('ascii') + b'=' + _b(wanted[name]) + newline)
+    return b''.join(out)
+
+
+# ---------------------------------------------------------------- netdata.conf
+
+def conf_opt_out(content):
+    """``(new_bytes, changed, note)``: ``[global] crash reports = off`` ensured."""
+    return netdata_conf_edit.ensure_crash_reports(content)
+
+
+def conf_opt_in(content):
+    """``(new_bytes, changed, note)``: the managed ``crash reports`` line removed."""
+    return netdata_conf_edit.remove_managed_crash_reports(content)
+
+
+# ---------------------------------------------------------------- systemd
+
+def environment_without_dropin(root, service_unit, exclude_path):
+    """``{NAME: value}`` for ``ENV_NAMES`` as systemd would start *service_unit*, leaving
+    out the drop-in at *exclude_path* (the managed one), so opt-in knows whether the unit
+    or another drop-in sets a variable that must be neutralised.
+    """
+    result = service_environment(service_unit, root=root or '/', exclude_dropins=[exclude_path])
+    env = result.get('environment') or {}
+    return dict((name, env.get(name)) for name in ENV_NAMES)
+
+
+# ---------------------------------------------------------------- planning
+
+def _change(path, purpose, before, after, mode=0o644, scope='host', install=None,
+            create_dir=None, note=None, allow_symlink=False, owner=0, group=0, before_mode=None):
+    return {
+        'path': path, 'purpose': purpose, 'before': before, 'after': after,
+        'mode': mode, 'owner': owner, 'group': group, 'scope': scope,
+        'install': install, 'create_dir': create_dir, 'note': note,
+        'allow_symlink': allow_symlink, 'before_mode': before_mode,
+    }
+
+
+def _writable_dir(root, path, what):
+    """PlanError unless *path* is an existing, writable directory (checked in check mode too)."""
+    hp = host_path(root, path)
+    state = safe_files.file_state(hp)
+    if state == 'missing':
+        raise PlanError('%s %s does not exist' % (what, path))
+    if state != 'a directory':
+        if state == 'a symlink' and os.path.isdir(hp):
+            pass  # a symlinked config dir is the admin's layout choice, not a planted target
+        else:
+            raise PlanError('%s %s is %s, not a directory' % (what, path, state))
+    if not os.access(hp, os.W_OK):
+        err = 'read-only file system' if _is_read_only(hp) else 'not writable'
+        raise PlanError('%s %s is %s' % (what, path, err))
+
+
+def _is_read_only(path):
+    try:
+        return bool(os.statvfs(path).f_flag & getattr(os, 'ST_RDONLY', 1))
+    except OSError:
+        return False
+
+
+def _read(root, path):
+    try:
+        return safe_files.read_file(host_path(root, path))
+    except safe_files.UnsafePathError as exc:
+        raise PlanError(str(exc))
+    except OSError as exc:
+        raise PlanError('cannot read %s: %s' % (path, exc.strerror or exc))
+
+
+def _install_paths(install):
+    """``(config_dir, opt-out file paths, netdata.conf path)`` as the facts found them.
+
+    The opt-out files: the one the daemon checks (``<[directories] config>/...``) and,
+    when it differs and the statistics script may run (below v2.6.0 or version unknown),
+    the one the script tests (its compiled-in config dir). netdata.conf: the ``-c`` of
+    the running daemon or the service, else ``<config dir>/netdata.conf``.
+    """
+    config_dir = install['config_dir']
+    optout_file = install.get('optout_file') or {}
+    optout = optout_file.get('path') or config_dir.rstrip('/') + '/' + OPTOUT_FILE_NAME
+    paths = [optout]
+    script = (optout_file.get('script') or {}).get('path')
+    if script and script != optout and statistics_script_exists(install.get('version')) is not False:
+        paths.append(script)
+    conf = (install.get('netdata_conf') or {}).get('path') or config_dir.rstrip('/') + '/netdata.conf'
+    return config_dir, paths, conf
+
+
+def _readable_by_all(mode):
+    return mode & 0o444 == 0o444
+
+
+def _plan_optout_file(root, path, opt_out, config_dir):
+    """The change for one opt-out file, or None."""
+    state = safe_files.file_state(host_path(root, path))
+    if opt_out:
+        if state == 'missing':
+            return _change(path, 'optout_file', None, b'', install=config_dir)
+        if state != 'file':
+            raise PlanError('%s is %s; refusing to use it as the opt-out file' % (path, state))
+        meta = safe_files.file_meta(host_path(root, path))
+        if meta is not None and not _readable_by_all(meta['mode']):
+            # The daemon checks the file with access(R_OK) as its run-as user: a file only
+            # root can read (touch under umask 027 makes 0640 root:root) is no opt-out.
+            content = _read(root, path)
+            return _change(path, 'optout_file', content, content, install=config_dir,
+                           owner=meta['uid'], group=meta['gid'], before_mode=meta['mode'],
+                           note='mode %04o -> 0644: the agent could not read it' % meta['mode'])
+        return None
+    if state == 'missing':
+        return None
+    if state not in ('file', 'a symlink'):
+        raise PlanError('%s is %s; refusing to remove it' % (path, state))
+    before = _read(root, path) if state == 'file' else b''
+    # Unlinking a link never touches its target; the file is the opt-out switch itself.
+    return _change(path, 'optout_file', before, None, install=config_dir, allow_symlink=True)
+
+
+def plan_install(install, settings, root='/'):
+    """Changes (and notes) for one install's own files: opt-out file(s) and netdata.conf."""
+    opt_out = settings['opt_out']
+    config_dir, optout_paths, conf_path = _install_paths(install)
+    _writable_dir(root, config_dir, 'config dir')
+    checked = set([os.path.normpath(config_dir)])
+    for path in optout_paths + ([conf_path] if settings['manage_crash_reports'] else []):
+        directory = os.path.dirname(path)
+        if os.path.normpath(directory) not in checked:
+            checked.add(os.path.normpath(directory))
+            _writable_dir(root, directory, 'directory')
+    changes = []
+    notes = []
+
+    # The opt-out file: empty, 0644 (readable by the agent's user), as the installers make it.
+    for path in optout_paths:
+        change = _plan_optout_file(root, path, opt_out, config_dir)
+        if change is not None:
+            changes.append(change)
+            if change['note']:
+                notes.append('%s: %s' % (path, change['note']))
+    optout_file = install.get('optout_file') or {}
+    if opt_out and optout_file.get('exists') and optout_file.get('readable_by_agent') is False \
+            and not any(c['path'] == optout_paths[0] for c in changes):
+        # Its mode is fine, so the way to it is not (a directory the user cannot search):
+        # changing a config dir's mode is the admin's call, verify reports it.
+        notes.append('%s: %s; the daemon does not count it' % (optout_paths[0], optout_file.get('reason')))
+
+    # netdata.conf: [global] crash reports.
+    if settings['manage_crash_reports']:
+        current = _read(root, conf_path)
+        meta = safe_files.file_meta(host_path(root, conf_path))
+        if opt_out:
+            new, changed, note = conf_opt_out(current)
+        else:
+            new, changed, note = conf_opt_in(current)
+        note = note or ''
+        if note.startswith('refused'):
+            raise PlanError('%s: %s' % (conf_path, note))
+        # The editor explains every call; keep what a reader needs (a change, or a user
+        # setting that stays in force).
+        if changed or 'user setting' in note:
+            notes.append('%s: %s' % (conf_path, note))
+        if changed:
+            mode = meta['mode'] if meta else 0o644
+            owner = meta['uid'] if meta else 0
+            group = meta['gid'] if meta else 0
+            changes.append(_change(conf_path, 'netdata_conf', current, _b(new), mode=mode,
+                                   install=config_dir, owner=owner, group=group))
+    return changes, notes
+
+
+def plan_dropin(installs, settings, root='/'):
+    """Changes for the managed systemd drop-in of the netdata service (one per host)."""
+    if not installs:
+        return [], []
+    service = settings['service_name']
+    unit = service if service.endswith('.service') else service + '.service'
+    dropin_dir = '%s/%s.d' % (SYSTEMD_DIR, unit)
+    path = '%s/%s' % (dropin_dir, settings['dropin_name'])
+    if safe_files.file_state(host_path(root, SYSTEMD_DIR)) != 'a directory':
+        return [], ['%s missing: no systemd here, service drop-in skipped' % SYSTEMD_DIR]
+    dir_state = safe_files.file_state(host_path(root, dropin_dir))
+    if dir_state not in ('missing', 'a directory'):
+        raise PlanError('%s is %s, not a directory; refusing to use it' % (dropin_dir, dir_state))
+    current = _read(root, path)
+    notes = []
+    if settings['opt_out']:
+        wanted = _b(settings.get('dropin_content') or DEFAULT_DROPIN_OPTOUT)
+    else:
+        elsewhere = environment_without_dropin(root, unit, path)
+        setters = [name for name in ENV_NAMES if elsewhere.get(name)]
+        if setters:
+            wanted = _b(settings.get('dropin_neutral_content') or DEFAULT_DROPIN_OPTIN)
+            notes.append('%s set by the unit or another drop-in; neutralised in %s'
+                         % (', '.join(setters), path))
+        else:
+            wanted = None
+    if current == wanted:
+        return [], notes
+    if wanted is not None:
+        _writable_dir(root, SYSTEMD_DIR if dir_state == 'missing' else dropin_dir, 'systemd dir')
+    elif dir_state == 'a directory':
+        _writable_dir(root, dropin_dir, 'systemd dir')
+    return [_change(path, 'dropin', current, wanted,
+                    create_dir=dropin_dir if dir_state == 'missing' else None)], notes
+
+
+def plan_installer_env(settings, root='/'):
+    """Changes for ``/etc/profile.d`` and ``/etc/environment`` (installer and updater runs)."""
+    if not settings['installer_env']:
+        return [], []
+    changes = []
+    notes = []
+    profile = settings.get('profile_path') or PROFILE_PATH
+    current = _read(root, profile)
+    if settings['opt_out']:
+        wanted = _b(settings.get('profile_content') or DEFAULT_PROFILE)
+    elif current is not None and MANAGED_MARKER.encode() not in current:
+        wanted = current
+        notes.append('%s is not managed by this role; left alone' % profile)
+    else:
+        wanted = None
+    if current != wanted:
+        _writable_dir(root, os.path.dirname(profile), 'directory')
+        changes.append(_change(profile, 'installer_profile', current, wanted))
+    env_path = settings.get('environment_path') or ENVIRONMENT_PATH
+    current = _read(root, env_path)
+    values = dict((name, '1') for name in ENV_NAMES)
+    if settings['opt_out']:
+        new = edit_env_lines(current, values)
+    else:
+        # Remove only what opt-out wrote (NAME=1); another value is the admin's own.
+        new = current
+        if current is not None:
+            kept = []
+            for line in current.splitlines(True):
+                match = _ASSIGN_RE.match(line)
+                if match and match.group(1).decode('ascii') in ENV_NAMES \
+                        and line.strip() == match.group(1) + b'=1':
+                    continue
+                kept.append(line)
+            new = b''.join(kept)
+    if new != current:
+        changes.append(_edit_keeping_owner(root, env_path, 'installer_environment', current, new))
+    return changes, notes
+
+
+def _edit_keeping_owner(root, path, purpose, current, new):
+    """A change to a file the user owns (installer or container env file): keep its mode
+    and owner; a new one is root's, 0644."""
+    meta = safe_files.file_meta(host_path(root, path))
+    _writable_dir(root, os.path.dirname(path), 'directory')
+    return _change(path, purpose, current, new, mode=meta['mode'] if meta else 0o644,
+                   owner=meta['uid'] if meta else 0, group=meta['gid'] if meta else 0)
+
+
+def plan_container_env(settings, root='/'):
+    """Changes for the container env files the user names."""
+    changes = []
+    notes = []
+    values = dict((name, '1') for name in ENV_NAMES)
+    for path in settings.get('container_env_files') or []:
+        if not path.startswith('/'):
+            raise PlanError('container env file %s: not an absolute path' % path)
+        current = _read(root, path)
+        if settings['opt_out']:
+            new = edit_env_lines(current, values)
+        else:
+            new = edit_env_lines(current, values, remove=True)
+            if current is not None and new != current:
+                notes.append('%s: DO_NOT_TRACK / DISABLE_TELEMETRY removed; the official image '
+                             'never deletes an opt-out file it already created inside a '
+                             'container, recreate the container to opt in' % path)
+        if new != current:
+            changes.append(_edit_keeping_owner(root, path, 'container_env', current, new))
+    return changes, notes
+
+
+def plan_changes(installs, settings, root='/'):
+    """``(changes, notes, errors)`` for the whole host. Nothing is written.
+
+    A PlanError in one install is recorded in *errors* (its config dir first); the
+    caller fails the host when *errors* is not empty, before writing anything.
+    """
+    changes = []
+    notes = []
+    errors = []
+    for install in installs:
+        try:
+            more, why = plan_install(install, settings, root)
+            changes.extend(more)
+            notes.extend(why)
+        except PlanError as exc:
+            errors.append('%s: %s' % (install.get('config_dir'), exc))
+    for planner in (lambda: plan_dropin(installs, settings, root),
+                    lambda: plan_installer_env(settings, root),
+                    lambda: plan_container_env(settings, root)):
+        try:
+            more, why = planner()
+            changes.extend(more)
+            notes.extend(why)
+        except PlanError as exc:
+            errors.append(str(exc))
+    return changes, notes, errors
+
+
+# ---------------------------------------------------------------- applying
+
+def _text(data):
+    if data is None:
+        return ''
+    return data.decode('utf-8', 'replace')
+
+
+def change_diff(change):
+    """Ansible's diff dict for one change (before/after as text, with headers; a mode
+    change shows in the headers, the content being the same)."""
+    before_header = change['path'] if change['before'] is not None else '%s (absent)' % change['path']
+    after_header = change['path'] if change['after'] is not None else '%s (absent)' % change['path']
+    if change.get('before_mode') is not None and change['after'] is not None:
+        before_header += ' (mode %04o)' % change['before_mode']
+        after_header += ' (mode %04o)' % change['mode']
+    return {
+        'before_header': before_header,
+        'after_header': after_header,
+        'before': _text(change['before']),
+        'after': _text(change['after']),
+    }
+
+
+def describe(change):
+    if change['after'] is None:
+        action = 'remove'
+    elif change['before'] is None:
+        action = 'create'
+    else:
+        action = 'update'
+    return action
+
+
+def apply_changes(changes, root='/', check_mode=False, atomic_move=None):
+    """Write *changes*; returns a list of ``{'path', 'error'}`` for each failed one.
+
+    Carries on after a failure so one bad path does not leave the others half done.
+    """
+    failures = []
+    if check_mode:
+        return failures
+    for change in changes:
+        path = host_path(root, change['path'])
+        try:
+            if change['create_dir']:
+                safe_files.ensure_dir(host_path(root, change['create_dir']), 0o755)
+            if change['after'] is None:
+                safe_files.remove_file(path, allow_symlink=change['allow_symlink'])
+            else:
+                safe_files.write_file(path, change['after'], mode=change['mode'],
+                                      owner=change['owner'], group=change['group'],
+                                      atomic_move=atomic_move)
+        except safe_files.UnsafePathError as exc:
+            failures.append({'path': change['path'], 'error': str(exc)})
+        except (OSError, IOError) as exc:
+            reason = exc.strerror or str(exc)
+            if getattr(exc, 'errno', None) == errno.EROFS:
+                reason = 'read-only file system'
+            failures.append({'path': change['path'], 'error': 'cannot write %s: %s' % (change['path'], reason)})
+    return failures
+
+
+# ---------------------------------------------------------------- restarts
+
+def restart_decisions(installs, changes, opt_out):
+    """``{config_dir: [reasons]}`` for running daemons that need a restart.
+
+    A restart is needed when what the daemon reads only at start changed -- its service
+    environment (the drop-in), its ``netdata.conf``, its opt-out file where the version
+    reads it only at start (``optout_file_read_live``) -- **and** one of its channels
+    is not yet in the state asked (*opt_out*: off; else on) or cannot be told: an agent
+    already off everywhere is not restarted for an opt-out that changes nothing it does.
+    A drifting install (facts: running state differs from its configuration) is
+    restarted even when nothing changed this run (an earlier deferred restart).
+    """
+    dropin_changed = any(c['purpose'] == 'dropin' for c in changes)
+    decisions = {}
+    for install in installs:
+        daemon = install.get('daemon') or {}
+        if not daemon.get('running'):
+            continue
+        config_dir = install['config_dir']
+        reasons = []
+        # A unit whose ExecStart runs another install's binary does not start this one.
+        if dropin_changed and (install.get('service') or {}).get('starts_this_install') is not False:
+            reasons.append('service environment (drop-in) changed')
+        mine = [c for c in changes if c['install'] == config_dir]
+        if any(c['purpose'] == 'netdata_conf' for c in mine):
+            reasons.append('netdata.conf changed')
+        if any(c['purpose'] == 'optout_file' for c in mine) \
+                and optout_file_read_live(install.get('version')) is not True:
+            reasons.append('opt-out file changed and this daemon reads it only at start')
+        if reasons and not _running_channel_differs(install, opt_out):
+            reasons = []
+        telemetry = install.get('telemetry') or {}
+        if not reasons and telemetry.get('drift'):
+            reasons.append('the running daemon differs from its configuration (drift)')
+        if reasons:
+            decisions[config_dir] = reasons
+    return decisions
+
+
+def _running_channel_differs(install, opt_out):
+    """Whether a channel of the running daemon is not in the state asked, or unknown.
+    The installer channel is no daemon's: a restart cannot change it."""
+    wanted = not opt_out
+    channels = (install.get('telemetry') or {}).get('channels') or {}
+    if not channels:
+        return True
+    for name, channel in channels.items():
+        if name == 'installer' or not channel.get('applies'):
+            continue
+        if channel.get('running') is not wanted:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- verify
+
+def _state_word(enabled):
+    return {True: 'on', False: 'off'}.get(enabled, 'unknown')
+
+
+def verify_problems(facts, opt_out):
+    """What is not in the state asked for, one line per install and channel.
+
+    *facts* is ``ansible_facts.netdata`` (the ``netdata_facts`` contract). Opt-out wants
+    every applicable channel that counts off; opt-in wants every applicable channel on
+    (as the facts' ``opted_out`` / ``opted_in``). A drifting channel is always a problem:
+    the running agent is not what its configuration says until it restarts.
+    """
+    problems = []
+    for install in facts.get('installs') or []:
+        channels = (install.get('telemetry') or {}).get('channels') or {}
+        for name in sorted(channels):
+            channel = channels[name] or {}
+            if not channel.get('applies'):
+                continue
+            enabled = channel.get('enabled')
+            if opt_out:
+                bad = channel.get('counted', True) is not False and enabled is not False
+            else:
+                bad = enabled is not True
+            if not (bad or channel.get('drift')):
+                continue
+            line = '%s %s: %s' % (install.get('config_dir'), name, _state_word(enabled))
+            if channel.get('drift'):
+                line += ' (drift: the running agent differs from its configuration until it restarts)'
+            line += ' - ' + '; '.join(channel.get('reasons') or ['no reason given'])
+            problems.append(line)
+    host = facts.get('telemetry') or {}
+    if 'installed' not in facts:
+        problems.append('no Netdata telemetry facts were gathered')
+    elif opt_out and not facts.get('installed') and host.get('opted_out') is not True:
+        problems.append('no Netdata install, but: %s' % '; '.join(host.get('reasons') or []))
+    return problems
