@@ -1,5 +1,7 @@
 # -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Ask the real systemd how it reads unit files, drop-ins and environment files.
 
 The judge is systemd's own service manager run as a *user* manager (``systemd --user``)
@@ -104,7 +106,24 @@ class SystemdJudge(object):
 
     def _ctl(self, *args):
         env = {'PATH': '/usr/bin:/bin', 'XDG_RUNTIME_DIR': self.runtime, 'HOME': self.home}
-        return _run([SYSTEMCTL, '--user', '--no-ask-password'] + list(args), env=env)
+        argv = [SYSTEMCTL, '--user', '--no-ask-password'] + list(args)
+        # systemctl talks to the manager from inside its PID namespace: across namespaces
+        # the manager cannot map the peer's credentials and drops the connection.
+        init = self._namespace_init()
+        if init is None:
+            return subprocess.CompletedProcess(argv, 1, b'', b'judge: no manager namespace yet')
+        return _run(['nsenter', '-t', str(init), '-p', '-m', '-C', '--'] + argv, env=env)
+
+    def _namespace_init(self):
+        """The host pid of PID 1 in the judge's PID namespace (unshare's child)."""
+        if self.proc is None:
+            return None
+        try:
+            with open('/proc/%d/task/%d/children' % (self.proc.pid, self.proc.pid)) as handle:
+                children = handle.read().split()
+        except OSError:
+            return None
+        return int(children[0]) if children else None
 
     def add(self, case):
         name = unit_name(case)
@@ -125,22 +144,35 @@ class SystemdJudge(object):
     def start(self):
         # systemd --user refuses to run unless the machine was booted with systemd: give it
         # a private /run with /run/systemd/system in its own mount namespace. No network.
-        script = ('mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/system && '
-                  'exec env -i HOME="$1" XDG_RUNTIME_DIR="$2" SYSTEMD_UNIT_PATH="$3" PATH=/usr/bin:/bin '
-                  '"$4" --user')
+        # A manager running as root takes the cgroup it finds itself in as its own and
+        # moves every process of it into init.scope -- with the machine's cgroup tree in
+        # view, PID 1 and everything else. So it gets a cgroup of its own (made here and
+        # removed by stop()), a cgroup namespace rooted there with the cgroup file systems
+        # mounted afresh inside it, and its own PID namespace (it reads /proc/1).
+        self.cgroups = _make_cgroups('netdata-judge-%d-%d' % (os.getpid(), id(self)))
+        script = ('for d in "$@"; do echo $$ > "$d/cgroup.procs"; done; '
+                  'exec unshare --cgroup --net --mount --pid --fork --mount-proc --propagation private '
+                  '--kill-child sh -c \'set -e; mount -t tmpfs tmpfs /run; mkdir -p /run/systemd/system; '
+                  + _CGROUP_MOUNTS +
+                  # not exec: this shell stays PID 1 of the namespace ("Can't run --user mode as PID 1")
+                  'env -i HOME="$1" XDG_RUNTIME_DIR="$2" SYSTEMD_UNIT_PATH="$3" PATH=/usr/bin:/bin '
+                  '"$4" --user\' sh "$JUDGE_HOME" "$JUDGE_RUNTIME" "$JUDGE_UNITS" "$JUDGE_SYSTEMD"')
+        env = {'PATH': '/usr/bin:/bin:/usr/sbin:/sbin', 'JUDGE_HOME': self.home, 'JUDGE_RUNTIME': self.runtime,
+               'JUDGE_UNITS': self.units, 'JUDGE_SYSTEMD': SYSTEMD}
         with open(self.log, 'wb') as log:
             # runs until stop(): no "with"
             self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
-                ['unshare', '--net', '--mount', '--propagation', 'private', '--kill-child',
-                 'sh', '-c', script, 'sh', self.home, self.runtime, self.units, SYSTEMD],
+                ['sh', '-c', script, 'sh'] + self.cgroups, env=env,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:
+                self.stop()
                 raise RuntimeError('systemd --user exited: %s' % self._log_tail())
             if self._ctl('show', '-p', 'Version').returncode == 0:
                 return
             time.sleep(0.2)
+        self.stop()
         raise RuntimeError('systemd --user did not answer: %s' % self._log_tail())
 
     def _log_tail(self):
@@ -167,9 +199,7 @@ class SystemdJudge(object):
         return {'load_state': load, 'started': started, 'environment': environment}
 
     def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()  # unshare --kill-child takes the manager down with it
             try:
                 self.proc.wait(10)
@@ -177,3 +207,66 @@ class SystemdJudge(object):
                 self.proc.kill()
                 self.proc.wait(10)
         self.proc = None
+        _remove_cgroups(getattr(self, 'cgroups', []))
+        self.cgroups = []
+
+
+# The machine's cgroup hierarchies the judge gets a cgroup in: the unified one (cgroup2,
+# at /sys/fs/cgroup on a pure v2 machine or /sys/fs/cgroup/unified on a hybrid one) and
+# systemd's named v1 hierarchy where there is one.
+def _hierarchies():
+    found = []
+    try:
+        with open('/proc/self/mounts') as handle:
+            for line in handle:
+                fields = line.split()
+                if fields[2] == 'cgroup2' or (fields[2] == 'cgroup' and 'name=systemd' in fields[3].split(',')):
+                    found.append(fields[1])
+    except OSError:
+        pass
+    return found
+
+
+# Inside the judge's cgroup namespace: fresh cgroup mounts, rooted at its own cgroup.
+_CGROUP_MOUNTS = (
+    'if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then mount -t cgroup2 none /sys/fs/cgroup; '
+    'else mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup; mkdir /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; '
+    'mount -t cgroup2 none /sys/fs/cgroup/unified; mount -t cgroup -o none,name=systemd none /sys/fs/cgroup/systemd; fi; ')
+
+
+def _make_cgroups(name):
+    made = []
+    for base in _hierarchies():
+        path = os.path.join(base, name)
+        os.makedirs(path, exist_ok=True)
+        made.append(path)
+    if not made:
+        raise RuntimeError('no cgroup hierarchy to give the judge a cgroup of its own')
+    return made
+
+
+def _remove_cgroups(paths):
+    """Kill what is left in the judge's cgroups, then remove them (deepest first)."""
+    for path in paths:
+        for _attempt in range(50):
+            pids = []
+            for dirpath, _dirs, files in os.walk(path):
+                if 'cgroup.procs' in files:
+                    try:
+                        with open(os.path.join(dirpath, 'cgroup.procs')) as handle:
+                            pids.extend(int(p) for p in handle.read().split())
+                    except (OSError, ValueError):
+                        pass
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, 9)
+                except OSError:
+                    pass
+            time.sleep(0.1)
+        for dirpath, _dirs, _files in sorted(os.walk(path), key=lambda entry: -len(entry[0])):
+            try:
+                os.rmdir(dirpath)
+            except OSError:
+                pass
