@@ -26,8 +26,8 @@ __metaclass__ = type
 import os
 import stat
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.files import host_path as _host
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import TELEMETRY_VARS
 
-TELEMETRY_VARS = ('DO_NOT_TRACK', 'DISABLE_TELEMETRY')
 _DELETED = ' (deleted)'
 
 

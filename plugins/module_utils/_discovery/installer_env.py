@@ -23,8 +23,8 @@ import os
 import re
 import shlex
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.files import host_path as _host, read_host_text
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import TELEMETRY_VARS
 
-TELEMETRY_VARS = ('DO_NOT_TRACK', 'DISABLE_TELEMETRY')
 ETC_ENVIRONMENT = '/etc/environment'
 PROFILE_D = '/etc/profile.d'
 _NAME_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')

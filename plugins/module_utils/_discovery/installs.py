@@ -41,11 +41,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import re
 import shlex
 import stat
 import subprocess
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.files import host_path as _host, read_host_text
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import GUID_RE, OPTOUT_FILE_NAME, TELEMETRY_VARS
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.versions import (
     format_version, parse_version)
@@ -58,11 +58,8 @@ from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery
     parse_bind_to, parse_netdata_ini, read_netdata_conf)
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.registry_hello import query_registry_hello
 
-TELEMETRY_VARS = ('DO_NOT_TRACK', 'DISABLE_TELEMETRY')
-OPTOUT_FILE = '.opt-out-from-anonymous-statistics'
 SERVICE_UNIT = 'netdata.service'
 VERSION_TIMEOUT = 5
-_UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
 
 # (config_dir, prefix, kind, binaries, lib dirs: first existing, else the first)
 STANDARD_CANDIDATES = (
@@ -99,7 +96,7 @@ def parse_machine_guid(text):
     value = (text or '').strip()
     if not value:
         return None, 'empty'
-    if _UUID_RE.match(value):
+    if GUID_RE.match(value):
         return value, None
     return None, 'not a UUID'
 
@@ -373,10 +370,10 @@ def _broken_install(config_dir, prefix, kind, error):
         'config_dir': config_dir, 'prefix': prefix, 'kind': kind, 'lib_dir': None, 'binary': None,
         'version': None, 'version_string': None, 'install_type': None, 'machine_guid': None,
         'claimed': False,
-        'optout_file': {'path': config_dir + '/' + OPTOUT_FILE, 'exists': False,
+        'optout_file': {'path': config_dir + '/' + OPTOUT_FILE_NAME, 'exists': False,
                         'readable_by_agent': None, 'reason': error, 'agent_user': None,
                         'readable_at_start': None, 'start_user': None, 'reason_at_start': error,
-                        'script': {'path': config_dir + '/' + OPTOUT_FILE, 'exists': False,
+                        'script': {'path': config_dir + '/' + OPTOUT_FILE_NAME, 'exists': False,
                                    'found_by_agent': None, 'reason': error}},
         'netdata_conf': {'path': config_dir + '/netdata.conf', 'exists': False, 'crash_reports': None,
                          'web_address': None, 'web_port': None, 'source': 'default',
@@ -441,10 +438,10 @@ def _describe_install(root, config_dir, prefix, kind, binary, libs, user_given, 
 
     # Opt-out file, as the daemon checks it: access(R_OK) on <[directories] config>/
     # .opt-out-from-anonymous-statistics (any kind of entry that passes counts, noted if odd).
-    optout = user_config_dir.rstrip('/') + '/' + OPTOUT_FILE
+    optout = user_config_dir.rstrip('/') + '/' + OPTOUT_FILE_NAME
     st = _stat(root, optout) if user_dir_ok else None
     install['optout_file'] = describe_optout_file(root, optout, st is not None, agent_user, start_user,
-                                                  config_dir.rstrip('/') + '/' + OPTOUT_FILE)
+                                                  config_dir.rstrip('/') + '/' + OPTOUT_FILE_NAME)
     evidence['optout_file_mtime'] = st.st_mtime if st is not None else None
     evidence['optout_file_ctime'] = st.st_ctime if st is not None else None
     if st is not None and not stat.S_ISREG(st.st_mode):

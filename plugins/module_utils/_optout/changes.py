@@ -7,11 +7,12 @@
 ``netdata_facts`` contract) and the role's settings into a list of file changes, reading
 but never writing; ``apply_changes()`` writes them (atomically, never through a planted
 symlink, see ``safe_files``); ``restart_decisions()`` says which running daemons need a
-restart for the change to reach them. Channels and why each file matters
-(``NETDATA-FACTS.md``, "One rule is not enough"):
+restart for the change to reach them. Channels and why each file matters (the rules and
+their sources: ``docs/dev/telemetry-rules.md``):
 
 - the opt-out file: statistics script (< v2.6), daemon analytics flag (all versions;
-  before v2.3 read once at start, so a *new* file needs a restart of a running daemon);
+  read once at start except in v2.3-v2.5, so a *new* file needs a restart of a running
+  daemon of the other versions);
 - ``DISABLE_TELEMETRY=1`` / ``DO_NOT_TRACK=1`` in the service's environment (a systemd
   drop-in that sorts last): statistics script, v2.3+ daemon flag (``DISABLE_TELEMETRY``
   only); takes effect at restart;
@@ -20,7 +21,8 @@ restart for the change to reach them. Channels and why each file matters
 - installer environment (``/etc/profile.d``, ``/etc/environment``) for kickstart and
   ``netdata-updater`` runs, which compare the value as a number: only ``1`` is safe;
 - container env files: the official image opts out at start when either variable is set
-  to anything but ``0``, and never removes the file it made.
+  (up to v2.8: to anything; from v2.9: to anything but ``0``), and never removes the file
+  it made.
 
 Opt-in removes what this role manages and neutralises a ``DO_NOT_TRACK`` /
 ``DISABLE_TELEMETRY`` that the unit or another drop-in sets, by writing the managed
@@ -39,11 +41,10 @@ import re
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import conf_edit as netdata_conf_edit
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common import safe_files
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.systemd_units import service_environment
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import OPTOUT_FILE_NAME, TELEMETRY_VARS, state_word
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.channels import (
     optout_file_read_live, statistics_script_exists)
 
-ENV_NAMES = ('DO_NOT_TRACK', 'DISABLE_TELEMETRY')
-OPTOUT_FILE_NAME = '.opt-out-from-anonymous-statistics'
 SYSTEMD_DIR = '/etc/systemd/system'
 PROFILE_PATH = '/etc/profile.d/netdata-telemetry.sh'
 ENVIRONMENT_PATH = '/etc/environment'
@@ -146,13 +147,13 @@ def conf_opt_in(content):
 # ---------------------------------------------------------------- systemd
 
 def environment_without_dropin(root, service_unit, exclude_path):
-    """``{NAME: value}`` for ``ENV_NAMES`` as systemd would start *service_unit*, leaving
+    """``{NAME: value}`` for ``TELEMETRY_VARS`` as systemd would start *service_unit*, leaving
     out the drop-in at *exclude_path* (the managed one), so opt-in knows whether the unit
     or another drop-in sets a variable that must be neutralised.
     """
     result = service_environment(service_unit, root=root or '/', exclude_dropins=[exclude_path])
     env = result.get('environment') or {}
-    return dict((name, env.get(name)) for name in ENV_NAMES)
+    return dict((name, env.get(name)) for name in TELEMETRY_VARS)
 
 
 # ---------------------------------------------------------------- planning
@@ -319,7 +320,7 @@ def plan_dropin(installs, settings, root='/'):
         wanted = _b(settings.get('dropin_content') or DEFAULT_DROPIN_OPTOUT)
     else:
         elsewhere = environment_without_dropin(root, unit, path)
-        setters = [name for name in ENV_NAMES if elsewhere.get(name)]
+        setters = [name for name in TELEMETRY_VARS if elsewhere.get(name)]
         if setters:
             wanted = _b(settings.get('dropin_neutral_content') or DEFAULT_DROPIN_OPTIN)
             notes.append('%s set by the unit or another drop-in; neutralised in %s'
@@ -356,7 +357,7 @@ def plan_installer_env(settings, root='/'):
         changes.append(_change(profile, 'installer_profile', current, wanted))
     env_path = settings.get('environment_path') or ENVIRONMENT_PATH
     current = _read(root, env_path)
-    values = dict((name, '1') for name in ENV_NAMES)
+    values = dict((name, '1') for name in TELEMETRY_VARS)
     if settings['opt_out']:
         new = edit_env_lines(current, values)
     else:
@@ -366,7 +367,7 @@ def plan_installer_env(settings, root='/'):
             kept = []
             for line in current.splitlines(True):
                 match = _ASSIGN_RE.match(line)
-                if match and match.group(1).decode('ascii') in ENV_NAMES \
+                if match and match.group(1).decode('ascii') in TELEMETRY_VARS \
                         and line.strip() == match.group(1) + b'=1':
                     continue
                 kept.append(line)
@@ -389,7 +390,7 @@ def plan_container_env(settings, root='/'):
     """Changes for the container env files the user names."""
     changes = []
     notes = []
-    values = dict((name, '1') for name in ENV_NAMES)
+    values = dict((name, '1') for name in TELEMETRY_VARS)
     for path in settings.get('container_env_files') or []:
         if not path.startswith('/'):
             raise PlanError('container env file %s: not an absolute path' % path)
@@ -555,10 +556,6 @@ def _running_channel_differs(install, opt_out):
 
 # ---------------------------------------------------------------- verify
 
-def _state_word(enabled):
-    return {True: 'on', False: 'off'}.get(enabled, 'unknown')
-
-
 def verify_problems(facts, opt_out):
     """What is not in the state asked for, one line per install and channel.
 
@@ -581,7 +578,7 @@ def verify_problems(facts, opt_out):
                 bad = enabled is not True
             if not (bad or channel.get('drift')):
                 continue
-            line = '%s %s: %s' % (install.get('config_dir'), name, _state_word(enabled))
+            line = '%s %s: %s' % (install.get('config_dir'), name, state_word(enabled))
             if channel.get('drift'):
                 line += ' (drift: the running agent differs from its configuration until it restarts)'
             line += ' - ' + '; '.join(channel.get('reasons') or ['no reason given'])

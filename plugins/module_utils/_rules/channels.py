@@ -7,72 +7,10 @@ One pure function per level: :func:`decide_install_telemetry` for one install,
 :func:`decide_host_telemetry` over every install of a host. Facts in, verdicts and
 human-readable reasons out. No I/O, never raises on odd input.
 
-Every rule below was read from Netdata's own source (github.com/netdata/netdata):
-
-statistics_script  (``anonymous-statistics.sh``, START/STOP/FATAL/META events)
-    Exists up to v2.5.x. ``src/daemon/anonymous-statistics.sh.in`` (v2.5.0; the same
-    at v1.37.1 as ``daemon/anonymous-statistics.sh.in``) exits without sending when
-    ``[ -f <configdir>/.opt-out-from-anonymous-statistics ]`` or
-    ``[ -n "$DISABLE_TELEMETRY" ]`` or ``[ -n "$DO_NOT_TRACK" ]``: any non-empty value
-    (``0``, ``false``, ``no``) opts out. The environment is the daemon's (it spawns the
-    script), so it changes only at a restart; the file is read on every run.
-    ``<configdir>`` is compiled in (``@configdir_POST@``): ``[directories] config`` does
-    not move it. The script runs as the daemon's user, and ``-f`` needs only search
-    permission on the way, not read permission. The daemon only spawns the script while its analytics flag is on
-    (``send_statistics`` in ``daemon/analytics.c`` v1.37.1,
-    ``analytics_statistic_send`` in ``src/daemon/analytics.c`` v2.5.0). Commit
-    c546a70 "Stop submitting analytics (#20654)", first in v2.6.0, removed
-    ``analytics_statistic_send``: from v2.6.0 the daemon never runs the script.
-
-daemon_analytics  (the flag the dashboard gets as ``anonymous_statistics`` from
-    ``/api/v1/registry?action=hello``; in v2 it also gates Sentry and the
-    crash-report default)
-    * v1.37.1 ``daemon/analytics.c`` ``send_statistics`` and v2.2.0
-      ``src/daemon/analytics.c`` ``analytics_statistic_send``: the flag starts at -1 and
-      is decided once, at the first event (START, right after start): off when the
-      opt-out file is readable (or the script is missing). The environment is not
-      read. The decision never changes until the daemon restarts. "Readable" is
-      ``access(<[directories] config>/.opt-out-from-anonymous-statistics, R_OK)`` after
-      ``become_daemon()`` switched to the run-as user (daemon/main.c v1.37.1): a 0600 or
-      0640 root:root file does not count (the real 1.37.1 daemon answers true then).
-    * v2.3.0 .. v2.11.0 ``src/daemon/analytics.c`` ``analytics_check_enabled``: off
-      when the file is readable, or ``getenv("DISABLE_TELEMETRY")`` is non-empty
-      (``!s || !*s`` keeps it on). ``DO_NOT_TRACK`` is not read. Once off it stays
-      off (``if(!netdata_anonymous_statistics_enabled) return false``) until a
-      restart. Its first call is in ``daemon_status_file_check_crash()``, before
-      ``become_daemon()`` (src/daemon/main.c v2.3.0 .. v2.11.0): a daemon started as
-      root honours a file only root can read (v2.10.4 answers false then; started as
-      netdata it answers true). It is re-evaluated only when called: at start (``main.c``,
-      ``status-file.c``, Sentry init) and, in v2.3.0 .. v2.5.x only, before every
-      event sent; from v2.6.0 (#20654) only at start.
-    * ``src/registry/registry.c`` (v2.2.0 .. v2.11.0) answers ``false`` whenever the
-      request carries ``DNT: 1``: the live query must not send that header.
-
-crash_reports  (agent-events reports, ``src/daemon/status-file.c``, from v2.3.0 where
-    it was ``daemon-status-file.c``; ``check_crash_reports_config`` is byte-identical
-    in v2.3.0, v2.5.0, v2.6.0, v2.11.0)
-    ``crash reports`` in ``[global]``: exactly ``all`` (restarts and crashes) or
-    ``crashes`` (crashes only) turn it on; unset or empty uses the default; **any
-    other value, including ``on``, ``yes``, ``true`` or ``All``, is off** (``strcmp``,
-    case-sensitive). Default: ``all`` when ``analytics_check_enabled()`` or a node id
-    or claim id is known for this or the previous session, else ``off``. It is
-    checked once, while the daemon starts (``daemon_status_file_check_crash``), and
-    a report (about the previous session) is posted only then. So the next start's
-    ``netdata.conf`` and analytics state are what count: editing ``netdata.conf``
-    needs no restart for this channel.
-
-installer  (kickstart and updater events)
-    ``packaging/installer/kickstart.sh`` (v1.37.1 .. v2.11.0, ``#!/bin/sh``):
-    ``NETDATA_DISABLE_TELEMETRY`` = ``$DISABLE_TELEMETRY`` if non-empty, else
-    ``$DO_NOT_TRACK`` if non-empty, else 0; events are skipped only when
-    ``[ "$NETDATA_DISABLE_TELEMETRY" -eq 1 ]``. So ``DISABLE_TELEMETRY=0`` hides
-    ``DO_NOT_TRACK=1``, and ``true``/``yes`` keep telemetry on. ``-eq`` accepts
-    surrounding blanks, a ``+`` sign and leading zeros (`` 1``, ``01``, ``+1``) in
-    both dash and bash; a trailing newline, CR, VT or FF is accepted by dash only.
-
-The official Docker image (``packaging/docker/run.sh``, v2.11.0) touches the opt-out
-file at container start when ``DISABLE_TELEMETRY`` or ``DO_NOT_TRACK`` is set to
-anything but ``0``; the file is then what the channels above see.
+Every rule applied here was read from Netdata's own source; the specification, with the
+file and tag of each rule and which ones a real agent has judged, is
+``docs/dev/telemetry-rules.md``. Names and version boundaries come from
+``_rules/netdata.py``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -81,18 +19,10 @@ __metaclass__ = type
 
 import re
 
-CHANNELS = ('statistics_script', 'daemon_analytics', 'crash_reports', 'installer')
-
-OPTOUT_FILENAME = '.opt-out-from-anonymous-statistics'
-
-# First versions with a changed rule (see the module docstring for the sources).
-V_DAEMON_READS_ENV = (2, 3, 0)      # analytics_check_enabled reads DISABLE_TELEMETRY
-V_CRASH_REPORTS = (2, 3, 0)         # [global] crash reports, status-file.c
-V_NO_STATISTICS_SCRIPT = (2, 6, 0)  # #20654 "Stop submitting analytics"
-V_SENTRY = (1, 45, 0)               # ENABLE_SENTRY option in CMakeLists.txt
-
-# Versions whose rules stand for an unknown version: every rule that differs.
-_REPRESENTATIVE_VERSIONS = ((2, 2, 0), (2, 5, 0), (2, 6, 0))
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import (
+    CHANNELS, OPTOUT_FILE_NAME, REPRESENTATIVE_VERSIONS, TELEMETRY_VARS, V_CRASH_REPORTS, V_DAEMON_READS_ENV,
+    V_NO_STATISTICS_SCRIPT, V_SENTRY, state_word)
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.versions import parse_version
 
 # kickstart.sh tests "-eq 1". Accepted by both dash and bash: blanks around, a
 # plus sign, leading zeros. dash alone also accepts trailing \n \r \v \f.
@@ -104,36 +34,6 @@ _C_SPACE = ' \t\n\r\v\f'
 
 # ---------------------------------------------------------------------------------
 # small helpers
-
-def parse_version(value):
-    """Return ``(major, minor, patch)`` from a tuple/list or a string such as
-    ``v1.37.1`` or ``2.6.0-12-nightly``; None when it cannot be read."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, (tuple, list)):
-        parts = []
-        for item in list(value)[:3]:
-            try:
-                parts.append(int(item))
-            except (TypeError, ValueError):
-                return None
-        if not parts:
-            return None
-        while len(parts) < 3:
-            parts.append(0)
-        return tuple(parts)
-    if isinstance(value, bytes):
-        try:
-            value = value.decode('ascii', 'replace')
-        except Exception:  # pragma: no cover - defensive
-            return None
-    if not isinstance(value, str):
-        return None
-    match = re.search(r'(\d+)\.(\d+)(?:\.(\d+))?', value)
-    if not match:
-        return None
-    return (int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
-
 
 def optout_file_read_live(version):
     """Whether a running daemon of *version* sees a new opt-out file without a restart:
@@ -164,7 +64,7 @@ def _env(env):
     if env is None or not isinstance(env, dict):
         return None
     out = {}
-    for name in ('DO_NOT_TRACK', 'DISABLE_TELEMETRY'):
+    for name in TELEMETRY_VARS:
         value = env.get(name)
         if value is None:
             out[name] = None
@@ -213,10 +113,6 @@ def _num(value):
         return None
 
 
-def _word(enabled):
-    return {True: 'on', False: 'off'}.get(enabled, 'unknown')
-
-
 def _channel(applies, enabled=None, configured=None, running=None, drift=False,
              counted=False, reasons=None):
     return {
@@ -255,8 +151,8 @@ class _Facts(object):
         self.dir_mtime = _num(kw.get('config_dir_mtime'))
         config_dir = kw.get('config_dir') or ''
         self.config_dir = config_dir if isinstance(config_dir, str) else str(config_dir)
-        self.file_path = (self.config_dir.rstrip('/') + '/' + OPTOUT_FILENAME
-                          if self.config_dir else OPTOUT_FILENAME)
+        self.file_path = (self.config_dir.rstrip('/') + '/' + OPTOUT_FILE_NAME
+                          if self.config_dir else OPTOUT_FILE_NAME)
         self.file_ctime = _num(kw.get('optout_file_ctime'))
         self._access(kw.get('optout_file_access'))
         self.file_at_start, self.file_at_start_why = self._file_at_start()
@@ -406,7 +302,7 @@ def _daemon_analytics(v, f):
                 running = _not(env_off)
                 details.append('%s in the running daemon: the opt-out file existed when it started '
                                '(%s) but it could not read it (its mode and owner have not changed '
-                               'since)%s' % (_word(running), f.file_at_start_why,
+                               'since)%s' % (state_word(running), f.file_at_start_why,
                                              '; its environment is unreadable' if running is None else ''))
             else:
                 details.append('unknown in the running daemon: the opt-out file existed when it '
@@ -418,7 +314,7 @@ def _daemon_analytics(v, f):
                 running = _not(env_off)
                 details.append('%s in the running daemon: the opt-out file was created after it '
                                'started; %s re-checks it before each event as %s, who cannot read '
-                               'it' % (_word(running), _vstr(v), f.agent_user or 'its user'))
+                               'it' % (state_word(running), _vstr(v), f.agent_user or 'its user'))
             elif reads_env and v < V_NO_STATISTICS_SCRIPT:
                 details.append('unknown in the running daemon: the opt-out file was created after '
                                'it started; %s re-checks it only before the next event it sends '
@@ -427,7 +323,7 @@ def _daemon_analytics(v, f):
                 running = _not(env_off)
                 details.append('%s in the running daemon: the opt-out file was created after it '
                                'started and %s decides only at start; restart netdata'
-                               % (_word(running), _vstr(v)))
+                               % (state_word(running), _vstr(v)))
         elif fas is False:
             running = _not(env_off)
             if running is None:
@@ -446,10 +342,10 @@ def _daemon_analytics(v, f):
     if live is not None:
         enabled = live
         details.append('%s: the running daemon answers "anonymous_statistics": %s '
-                       '(registry?action=hello)' % (_word(live), 'true' if live else 'false'))
+                       '(registry?action=hello)' % (state_word(live), 'true' if live else 'false'))
         if running is not None and running != live:
             details.append('note: the live answer (%s) differs from what the files and environment '
-                           'suggest (%s); the live answer wins' % (_word(live), _word(running)))
+                           'suggest (%s); the live answer wins' % (state_word(live), state_word(running)))
     elif f.running:
         enabled = running
     else:
@@ -460,10 +356,10 @@ def _daemon_analytics(v, f):
     drift = now is not None and configured is not None and now != configured
     if drift:
         details.append('drift: the running daemon is %s but a restart would make it %s; '
-                       'restart netdata' % (_word(now), _word(configured)))
+                       'restart netdata' % (state_word(now), state_word(configured)))
 
     head = '%s: %s rule: %s' % (
-        _word(enabled), _vstr(v),
+        state_word(enabled), _vstr(v),
         'off when the opt-out file is readable to it (access(R_OK), first checked before it drops '
         'privileges) or DISABLE_TELEMETRY is non-empty (%s)' % src
         if reads_env else 'off only when the opt-out file is readable to its run-as user '
@@ -556,11 +452,11 @@ def _statistics_script(v, f, daemon_flag_now, daemon_configured=None):
     if drift:
         reasons.append('drift: the running daemon is %s but the service configuration makes it %s '
                        '(the environment is read at start); restart netdata'
-                       % (_word(running), _word(configured)))
+                       % (state_word(running), state_word(configured)))
     reasons.insert(0, '%s: %s rule: off when the opt-out file exists for the daemon\'s user at '
                    'the compiled-in config dir ([ -f ]) or DISABLE_TELEMETRY or DO_NOT_TRACK is '
                    'non-empty in the daemon environment, or when the daemon does not spawn it (%s)'
-                   % (_word(enabled), _vstr(v), src))
+                   % (state_word(enabled), _vstr(v), src))
     return _channel(True, enabled, configured, running, drift, True, _dedup(reasons))
 
 
@@ -610,7 +506,7 @@ def _crash_reports(f, analytics_next):
                        'needed for this channel')
     reasons.insert(0, '%s: rule: on for exactly "all" or "crashes", default when unset or empty, '
                    'off otherwise; decided at each start, about the previous session (%s)'
-                   % (_word(configured), src))
+                   % (state_word(configured), src))
     # The running daemon has already done its reporting at its start; what counts is
     # the next start, which reads today's netdata.conf: enabled = configured, no drift.
     return _channel(True, configured, configured, None, False, True, reasons)
@@ -696,7 +592,7 @@ def _merge_unknown(name, readings):
         merged['reasons'] = ['note: version unknown; every version rule agrees'] + first['reasons']
     else:
         merged['reasons'] = ['unknown: version unknown and the version rules disagree (%s)' % ', '.join(
-            'from %s: %s' % (_vstr(v), _word(ch['enabled'])) for v, ch in readings)]
+            'from %s: %s' % (_vstr(v), state_word(ch['enabled'])) for v, ch in readings)]
         for v, ch in readings:
             merged['reasons'].extend('if %s: %s' % (_vstr(v), r) for r in ch['reasons'])
     return merged
@@ -789,7 +685,7 @@ def decide_install_telemetry(version, optout_file_exists, service_env, daemon_en
     if v is not None:
         channels = _channels_for_version(v, f)
     else:
-        per_version = [(rv, _channels_for_version(rv, f)) for rv in _REPRESENTATIVE_VERSIONS]
+        per_version = [(rv, _channels_for_version(rv, f)) for rv in REPRESENTATIVE_VERSIONS]
         channels = {}
         for name in ('statistics_script', 'daemon_analytics', 'crash_reports'):
             channels[name] = _merge_unknown(name, [(rv, chs[name]) for rv, chs in per_version])

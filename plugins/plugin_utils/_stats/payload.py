@@ -19,8 +19,9 @@ __metaclass__ = type
 
 import hashlib
 import hmac
-import re
 import uuid
+
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import CHANNELS, GUID_RE, TELEMETRY_VARS
 
 # The key anonymous-statistics.sh sends. It is public (it ships in every Netdata
 # install); kept here so the default payload matches what Netdata itself sends.
@@ -33,7 +34,6 @@ EVENTS = ('START', 'STOP', 'EXIT', 'FATAL')
 # between releases, or a flush after an upgrade would resend under a new id).
 EVENT_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, 'netdata_fleet.telemetry/stats_event')
 
-_GUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z')
 
 # Constant properties, as the script writes them.
 _CONSTANTS = (
@@ -141,7 +141,6 @@ SYSTEM_INFO_PROPERTIES = tuple(
 # Telemetry channels the facts module reports for every install (telemetry_channels.CHANNELS);
 # each must be present. Unknown extra channels are judged by the same rule, so a channel
 # added later can only make the gate stricter.
-KNOWN_CHANNELS = ('statistics_script', 'daemon_analytics', 'crash_reports', 'installer')
 
 
 def _type_name(value):
@@ -150,7 +149,7 @@ def _type_name(value):
 
 def is_valid_guid(value):
     """A machine GUID as Netdata writes it: a non-nil UUID string."""
-    if not isinstance(value, str) or not _GUID_RE.match(value):
+    if not isinstance(value, str) or not GUID_RE.match(value):
         return False
     return value.strip('-0') != ''
 
@@ -189,7 +188,7 @@ def _judge_install(index, install):
     channels = tel.get('channels')
     if not isinstance(channels, dict):
         return 'facts malformed: %s telemetry.channels is a %s' % (where, _type_name(channels))
-    missing = [name for name in KNOWN_CHANNELS if name not in channels]
+    missing = [name for name in CHANNELS if name not in channels]
     if missing:
         return 'facts malformed: %s has no verdict for channel(s) %s' % (where, ', '.join(missing))
     for name in sorted(channels, key=str):
@@ -226,7 +225,7 @@ def telemetry_permits_sending(netdata_facts):
       - C(installs) is a non-empty list and every install is a dict with a valid machine
         GUID, C(telemetry.opted_in) True, C(telemetry.opted_out) False, C(telemetry.drift)
         False, C(telemetry.state) (when given) C(opted_in), a C(telemetry.channels) dict
-        holding every channel of C(KNOWN_CHANNELS), and every channel that does not
+        holding every channel of C(CHANNELS), and every channel that does not
         explicitly say C(applies=false) has C(enabled) exactly True.
 
     Anything else (missing keys, strings such as 'true', null, other types) suppresses.
@@ -275,7 +274,7 @@ def telemetry_permits_sending(netdata_facts):
 def controller_permits_sending(environ):
     """The controller's own opt-out: any non-empty DO_NOT_TRACK or DISABLE_TELEMETRY
     (Netdata's script rule: any non-empty value, 0 included, opts out)."""
-    for name in ('DO_NOT_TRACK', 'DISABLE_TELEMETRY'):
+    for name in TELEMETRY_VARS:
         value = environ.get(name)
         if value:
             return False, 'controller environment sets %s=%s' % (name, value)

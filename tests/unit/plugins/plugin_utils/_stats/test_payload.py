@@ -154,7 +154,7 @@ def test_unknown_drift_suppresses(path, value):
     assert ok is False and 'unknown' in reason
 
 
-@pytest.mark.parametrize('name', list(sp.KNOWN_CHANNELS))
+@pytest.mark.parametrize('name', list(sp.CHANNELS))
 def test_install_without_one_channel_verdict_suppresses(name):
     f = facts()
     del f['installs'][0]['telemetry']['channels'][name]
