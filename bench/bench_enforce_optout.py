@@ -7,7 +7,7 @@ Measured in one run, on the same fleet and the same settings (pipelining on, SSH
 ControlPersist 30 s, ansible_python_interpreter set, forks = hosts), alternating the
 variants so machine noise spreads over all of them:
 
-- ping:            `ansible all -m ping` (the baseline the issue names);
+- ping:            `ansible all -m ping` (the baseline);
 - ping-playbook:   a playbook with one ping task (same per-play overhead as ours);
 - role-first:      the role (one-pass module) on hosts not yet opted out (an opt-in run,
                    not timed, puts them back before each sample);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Bench of netdata_facts (issues 2 and 8) on one lab fleet, in one run.
+"""Bench of netdata_facts on one lab fleet, in one run.
 
 Times, over the same N hosts (default 16) and the same settings (the lab's: SSH with a
 per-run ControlPersist socket, pipelining on, ansible_python_interpreter set so no

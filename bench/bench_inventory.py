@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Bench of the fleet inventory (issue 5).
+"""Bench of the fleet inventory.
 
 1. playbooks/inventory.yml on a lab fleet of N hosts (default 16) against a play that runs
    ansible.builtin.setup on the same hosts, alternated in one run, same settings for both

@@ -1,7 +1,8 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2026, netdata_fleet maintainers
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 # Documentation only: the work is done by the action plugin plugins/action/stats_event.py
 # on the controller.
@@ -22,21 +23,21 @@ description:
     C(installed=true), C(telemetry.opted_in=true), C(telemetry.opted_out=false),
     C(telemetry.state=opted_in), C(telemetry.drift=false), and every install has a valid
     machine GUID, a verdict for every telemetry channel, and is itself opted in on every
-    channel that applies (exact booleans; C("true"), C(1) or null never count). Anything else
+    channel that applies (exact booleans; V("true"), V(1) or V(null) never count). Anything else
     (opted out, partial, unknown, facts missing or malformed, the host failed or is
     unreachable) suppresses the host's event, with the reason in RV(results).
-  - C(mode=flush) applies the same gate to every spooled event, against the host's facts as
-    they are in the flushing play, and never sends an event it cannot check. See I(mode).
-  - Nothing is sent at all when the controller's own environment has C(DO_NOT_TRACK) or
-    C(DISABLE_TELEMETRY) set to a non-empty value (any value, C(0) included, as Netdata's script reads it).
-  - Without I(hosts) the task works per host (the current host). With I(hosts) and
+  - O(mode=flush) applies the same gate to every spooled event, against the host's facts as
+    they are in the flushing play, and never sends an event it cannot check. See O(mode).
+  - Nothing is sent at all when the controller's own environment has E(DO_NOT_TRACK) or
+    E(DISABLE_TELEMETRY) set to a non-empty value (any value, V(0) included, as Netdata's script reads it).
+  - Without O(hosts) the task works per host (the current host). With O(hosts) and
     C(run_once=true), one task sends for a whole fleet, concurrently.
   - Delivery problems never fail the task (a down collector must not stop a play); use
     C(failed_when) on RV(failed_hosts) if you want that. The task fails only on bad input,
     and then before anything is sent or written, with a message that shows neither
-    I(api_key), nor I(hash_guid_key), nor the user and password of a URL.
-  - Events that could not be delivered go to the I(spool) (JSON lines, mode 0600, without the
-    api_key); C(mode=flush) delivers them later. Every event carries a stable id (top-level
+    O(api_key), nor O(hash_guid_key), nor the user and password of a URL.
+  - Events that could not be delivered go to the O(spool) (JSON lines, mode 0600, without the
+    api_key); O(mode=flush) delivers them later. Every event carries a stable id (top-level
     C(uuid), the key PostHog uses to drop duplicates) and its original C(timestamp), so a
     receiver can drop duplicates.
 author:
@@ -44,13 +45,13 @@ author:
 options:
   event:
     description:
-      - The Netdata action. Required when I(mode=send).
+      - The Netdata action. Required when O(mode=send).
     type: str
     choices: [START, STOP, EXIT, FATAL]
   result:
     description:
-      - C(ACTION_RESULT) as Netdata passes it (for C(FATAL), the program name and thread tag;
-        for C(EXIT), C(OK) or C(ERROR)). The event is named C("<event> <result>").
+      - C(ACTION_RESULT) as Netdata passes it (for O(event=FATAL), the program name and thread tag;
+        for O(event=EXIT), V(OK) or V(ERROR)). The event is named C("<event> <result>").
     type: str
     default: "-"
   data:
@@ -61,7 +62,7 @@ options:
   endpoint:
     description:
       - The capture URL the events are POSTed to. C(https), or C(http) to a loopback
-        address (C(127.0.0.0/8), C(::1), C(localhost)) unless I(allow_insecure_http=true).
+        address (C(127.0.0.0/8), C(::1), C(localhost)) unless O(allow_insecure_http=true).
         Other schemes, malformed URLs, whitespace, control characters and URLs with
         credentials are refused; messages and results show such a URL with everything
         before its last C(@) masked.
@@ -81,19 +82,19 @@ options:
   retries:
     description:
       - Retries per event after the first attempt, on HTTP 5xx, 408, 429, timeouts and
-        connection errors, with exponential backoff and jitter. C(0) to C(20).
+        connection errors, with exponential backoff and jitter. V(0) to V(20).
     type: int
     default: 2
   backoff:
     description:
       - Base delay in seconds of the exponential backoff (C(backoff * 2**(n-1)) plus up to
-        C(backoff) of jitter before retry C(n)). C(0) to C(60), a finite number.
+        O(backoff) of jitter before retry C(n)). V(0) to V(60), a finite number.
     type: float
     default: 0.2
   max_backoff:
     description:
       - Longest wait between two attempts, also the cap on a server's C(Retry-After).
-        C(0) to C(600), a finite number.
+        V(0) to V(600), a finite number.
     type: float
     default: 5.0
   validate_certs:
@@ -107,29 +108,29 @@ options:
   hosts:
     description:
       - Inventory hostnames to send the event for, in one batched task. Use with
-        C(run_once=true) (the task refuses a I(hosts) list in a per-host loop of several
+        C(run_once=true) (the task refuses a O(hosts) list in a per-host loop of several
         hosts, which would send everything once per host).
       - Facts are read from C(hostvars); they are not gathered for these hosts, so a host
-        without facts is suppressed with reason C(facts missing). Gather first with
+        without facts is suppressed with reason V(facts missing). Gather first with
         M(netdata_fleet.telemetry.netdata_facts) on those hosts.
       - When omitted, the current host only.
-      - Not used by I(mode=flush), which handles every record of the spool.
+      - Not used by O(mode=flush), which handles every record of the spool.
     type: list
     elements: str
   spool:
     description:
       - Controller-side file where undelivered events are kept (JSON lines, mode 0600). When
         omitted, undelivered events are only reported in RV(failed_hosts).
-      - Required for I(mode=flush).
+      - Required for O(mode=flush).
       - Must name a regular file or nothing yet, not a symlink (nor may C(<spool>.lock) be
         one), in a directory that exists or can be created; checked before anything is sent.
     type: path
   mode:
     description:
-      - C(send) sends the event. C(flush) delivers the events of I(spool) to I(endpoint) and
+      - V(send) sends the event. V(flush) delivers the events of O(spool) to O(endpoint) and
         rewrites the spool with only those that still failed or were kept.
       - Each record is checked again against its host's facts as the flushing play has them
-        (C(hostvars), a fact cache included), with the gate of C(send). Gather
+        (C(hostvars), a fact cache included), with the gate of V(send). Gather
         M(netdata_fleet.telemetry.netdata_facts) on the hosts in the flushing play first.
       - Dropped (removed from the spool, not sent), when the host's current facts are
         readable and do not permit sending (opted out, partial, a channel off or unknown,
@@ -139,7 +140,7 @@ options:
         inventory, its vars cannot be read, its facts are malformed, it failed earlier in
         the play, the record's host name is not a string, the event's machine id matches none
         of the host's installs now (another machine under that name, or ids hashed with
-        I(hash_guid_key), then flush with the same key), or it was spooled for another
+        O(hash_guid_key), then flush with the same key), or it was spooled for another
         endpoint. A later flush with facts delivers or drops it; delete the spool to discard it.
       - RV(per_host) counts, for each host, what was sent, failed, kept and dropped, and why.
     type: str
@@ -155,7 +156,7 @@ options:
       - When set, C(distinct_id) and C(netdata_machine_guid) carry the HMAC-SHA256 (hex) of the
         lowercased machine GUID under this key instead of the GUID, for operators running
         their own collector.
-      - With I(mode=flush), the key the events were sent with, so they can be matched to
+      - With O(mode=flush), the key the events were sent with, so they can be matched to
         their hosts' facts (without it, hashed events are kept, not sent).
     type: str
   workers:
@@ -164,7 +165,7 @@ options:
     default: 16
   gather_missing_facts:
     description:
-      - When the current host has no C(ansible_facts.netdata) and no I(hosts) list is given,
+      - When the current host has no C(ansible_facts.netdata) and no O(hosts) list is given,
         run M(netdata_fleet.telemetry.netdata_facts) on it first (not when the task is
         delegated). The facts are used for this task only, not stored.
     type: bool
@@ -187,14 +188,14 @@ attributes:
     description: Runs on the controller as an action plugin of the same name, which sends the events.
   bypass_host_loop:
     support: none
-    description: Use C(run_once=true) with I(hosts) to send for a fleet in one task.
+    description: Use C(run_once=true) with O(hosts) to send for a fleet in one task.
 notes:
   - Property names and order are those of Netdata 1.37's C(anonymous-statistics.sh). Values come
     from the facts; values the script quotes are sent as strings; the agent configuration and
     usage counters the script receives from the daemon (C(config_*), C(alarms_*), C(host_*)
     counters, C(mirrored_*), C(exporting_connectors), C(netdata_buildinfo),
     C(netdata_release_channel), C(netdata_prebuilt_distro)) and any value the facts do not give
-    are sent as C(null). C(host_agent_claimed) comes from the install's claimed state.
+    are sent as V(null). C(host_agent_claimed) comes from the install's claimed state.
   - With several installs on a host, every install must permit sending and the event describes
     the first one (discovery order).
   - Hosts with the same machine GUID (cloned images) produce the same event id; only the first is
@@ -243,21 +244,21 @@ sent:
 suppressed:
   description:
     - Inventory hostnames whose event was not sent because sending is not permitted.
-    - In I(mode=flush), hosts with an event dropped from the spool because their current facts
+    - In O(mode=flush), hosts with an event dropped from the spool because their current facts
       do not permit sending.
   returned: always
   type: list
   elements: str
 kept_hosts:
   description:
-    - In I(mode=flush), hosts with an event kept in the spool, unsent, because it could not
-      be checked (see I(mode)); C((no valid host name)) for records without a usable host name.
+    - In O(mode=flush), hosts with an event kept in the spool, unsent, because it could not
+      be checked (see O(mode)); V((no valid host name\)) for records without a usable host name.
   returned: when mode=flush
   type: list
   elements: str
 per_host:
   description:
-    - In I(mode=flush), for each host (as RV(kept_hosts) names them), how many of its spooled
+    - In O(mode=flush), for each host (as RV(kept_hosts) names them), how many of its spooled
       events were C(sent), C(failed) (still spooled), C(kept) (not checked, still spooled),
       C(dropped) (removed, not permitted) and, in check mode, C(would_send); C(reasons)
       counts each reason of the failed, kept and dropped ones.
@@ -268,24 +269,24 @@ per_host:
     web2: {sent: 0, failed: 0, kept: 2, dropped: 0, would_send: 0, reasons: {"not checked: facts missing": 2}}
     web3: {sent: 0, failed: 0, kept: 0, dropped: 1, would_send: 0, reasons: {"opted out": 1}}
 spool_unreadable:
-  description: In I(mode=flush), spool lines that do not parse (kept verbatim, never sent).
+  description: In O(mode=flush), spool lines that do not parse (kept verbatim, never sent).
   returned: when mode=flush
   type: int
 failed_hosts:
   description:
-    - Inventory hostnames whose event could not be delivered (spooled when I(spool) is set).
+    - Inventory hostnames whose event could not be delivered (spooled when O(spool) is set).
     - Not named C(failed), which Ansible reserves (a non-empty list would fail the task).
   returned: always
   type: list
   elements: str
 results:
   description:
-    - Per-host detail (I(mode=send)), keyed by inventory hostname; in I(mode=flush), keyed by
+    - Per-host detail (O(mode=send)), keyed by inventory hostname; in O(mode=flush), keyed by
       event id, each with a C(host) key.
-    - Each holds C(status) (C(sent), C(suppressed), C(failed), C(would_send), C(kept)),
+    - Each holds C(status) (V(sent), V(suppressed), V(failed), V(would_send), V(kept)),
       C(reason), C(http_status) (or null), C(attempts), and in send mode C(event_id) and,
-      for failures, C(spooled). In I(mode=flush), C(suppressed) means dropped from the spool
-      and C(kept) means left in it unsent; a record without a string event id is keyed
+      for failures, C(spooled). In O(mode=flush), V(suppressed) means dropped from the spool
+      and V(kept) means left in it unsent; a record without a string event id is keyed
       C(spool line N).
   returned: always
   type: dict

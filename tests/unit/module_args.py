@@ -1,5 +1,7 @@
 # -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Feed arguments to a module's ``main()`` in a unit test, on every supported ansible-core.
 
 ansible-core 2.19 has ``ansible.module_utils.testing.patch_module_args`` (the old trick of

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2026, netdata_fleet maintainers
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """DO_NOT_TRACK / DISABLE_TELEMETRY as installer and updater runs would see them.
 
 Kickstart is run from a login shell (``/etc/environment`` through pam_env, then

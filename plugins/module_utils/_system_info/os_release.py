@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2025, netdata_fleet.telemetry contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Parse os-release and lsb-release text the way Netdata's system-info.sh sees it.
 
 system-info.sh does ``eval "$(grep -E '^(NAME|ID|ID_LIKE|VERSION|VERSION_ID)=' < FILE | sed 's/^/PREFIX_/')"``

@@ -1,5 +1,7 @@
 # -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Ask real Netdata daemons what a netdata.conf says: ``netdata -c FILE -W get SECTION KEY DEFAULT``.
 
 ``-W get`` (``src/daemon/main.c``, v1.37.1 and v2.10.4) loads the file with the daemon's own

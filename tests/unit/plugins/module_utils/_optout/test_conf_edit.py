@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2025, netdata_fleet.telemetry contributors
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """netdata_conf_edit: byte-preserving [global] crash reports edits.
 
 Parsing rules follow appconfig_load (libnetdata/config/appconfig.c v1.37.1) and
