@@ -19,8 +19,10 @@ the collector (under a fake root); :class:`SystemdJudge` runs cases for real.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
 import time
 
@@ -149,6 +151,7 @@ class SystemdJudge(object):
         # view, PID 1 and everything else. So it gets a cgroup of its own (made here and
         # removed by stop()), a cgroup namespace rooted there with the cgroup file systems
         # mounted afresh inside it, and its own PID namespace (it reads /proc/1).
+        _reap_stale_cgroups()
         self.cgroups = _make_cgroups('netdata-judge-%d-%d' % (os.getpid(), id(self)))
         script = ('for d in "$@"; do echo $$ > "$d/cgroup.procs"; done; '
                   'exec unshare --cgroup --net --mount --pid --fork --mount-proc --propagation private '
@@ -162,7 +165,7 @@ class SystemdJudge(object):
         with open(self.log, 'wb') as log:
             # runs until stop(): no "with"
             self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
-                ['sh', '-c', script, 'sh'] + self.cgroups, env=env,
+                ['sh', '-c', script, 'sh'] + self.cgroups, env=env, preexec_fn=_die_with_parent,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -232,6 +235,27 @@ _CGROUP_MOUNTS = (
     'if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then mount -t cgroup2 none /sys/fs/cgroup; '
     'else mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup; mkdir /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; '
     'mount -t cgroup2 none /sys/fs/cgroup/unified; mount -t cgroup -o none,name=systemd none /sys/fs/cgroup/systemd; fi; ')
+
+
+def _die_with_parent():
+    # The judge must not outlive the process that started it: under ansible-test each test
+    # runs in a forked child that exits without running fixture finalizers. unshare gets
+    # SIGKILL with its parent, and --kill-child takes the manager's namespace with it.
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _reap_stale_cgroups():
+    """Remove the cgroups of judges whose starting process is gone (a killed run)."""
+    for base in _hierarchies():
+        try:
+            names = os.listdir(base)
+        except OSError:
+            continue
+        for name in names:
+            parts = name.split('-')
+            if len(parts) == 4 and name.startswith('netdata-judge-') and parts[2].isdigit() \
+                    and not os.path.exists('/proc/%s' % parts[2]):
+                _remove_cgroups([os.path.join(base, name)])
 
 
 def _make_cgroups(name):
