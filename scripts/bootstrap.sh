@@ -9,7 +9,8 @@ profile="${1:-run}"   # run | test
 
 apt_pkgs=(python3 python3-venv ca-certificates procps util-linux iproute2 lsb-release)
 if [ "$profile" = test ]; then
-  apt_pkgs+=(netdata openssh-server openssh-client chromium systemd-container debootstrap socat)
+  apt_pkgs+=(netdata openssh-server openssh-client chromium systemd-container debootstrap socat podman crun docker.io)
+  apt_pkgs+=(redis-server)  # a real Redis fact cache for the report-from-cache tests (started by them)
 fi
 
 missing=()

@@ -20,9 +20,20 @@ LAB_SYSTEMD_ADDR_NET, default 42) and `systemd_fleet`, the session's standard fl
 (STANDARD_SPECS: sd-clean, sd-default, sd-v2; the v2 host is left out, and tests that
 need it skip, when the v2 tarball is missing). `systemd_lab_available` skips or, under
 LAB_REQUIRED/CI, fails like `lab_available`.
+
+Container hosts (tests/lab/containers.py: namespace hosts running real dockerd and
+podman, Netdata 1.37.1 / v2.10.4 images imported from the lab rootfs):
+`container_fleet` = the session's standard container host (`ctr`, no Netdata of its own,
+every runtime installed here), started once; `container_fleet_factory(specs, **kwargs)`
+for others (same specs -> same fleet; addresses 127.<net>.<k>., <net> from
+LAB_CONTAINER_ADDR_NET, default 44); `container_runtime` = a `Runtime` of the standard
+host, parametrized over docker and podman, that removes the containers (and their config
+volumes) a test ran. `container_lab_available` skips or, under LAB_REQUIRED/CI, fails;
+so does a test whose runtime is not installed.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import sys
@@ -38,6 +49,7 @@ from tests.lab import Fleet, LabAddressInUse, lab_prerequisites  # noqa: E402
 from tests.lab import rootfs as lab_rootfs  # noqa: E402
 from tests.lab.systemd_hosts import (STANDARD_SPECS, SystemdFleet,  # noqa: E402
                                      systemd_lab_prerequisites)
+from tests.lab import containers as lab_containers  # noqa: E402
 
 
 def _lab_required() -> bool:
@@ -171,3 +183,102 @@ def systemd_fleet(systemd_fleet_factory) -> SystemdFleet:
     tarball is here). Shared: a test that changes a host puts it back."""
     specs = [s for s in STANDARD_SPECS if not (s.netdata_v2 and lab_rootfs.v2_available())]
     return systemd_fleet_factory(specs)
+
+
+# ---------------------------------------------------------------- container hosts
+def _container_address_bases():
+    net = int(os.environ.get("LAB_CONTAINER_ADDR_NET", "44"))
+    for k in range(1, 256):
+        yield f"127.{net}.{k}."
+
+
+def _skip_or_fail(reason: str) -> None:
+    if _lab_required():
+        pytest.fail(f"container lab required (LAB_REQUIRED/CI) but unavailable: {reason}")
+    pytest.skip(f"container lab unavailable: {reason}")
+
+
+@pytest.fixture(scope="session")
+def container_lab_available() -> None:
+    """Skips (fails under LAB_REQUIRED/CI) unless container hosts can run here; a missing
+    runtime is checked per test (container_runtime) or per fleet."""
+    reason = lab_containers.container_lab_prerequisites(runtimes=())
+    if reason:
+        _skip_or_fail(reason)
+
+
+@pytest.fixture(scope="session")
+def container_fleet_factory(container_lab_available):
+    """factory(specs, **ContainerFleet kwargs) -> a started ContainerFleet (hosts up, their
+    runtimes running), once per session per spec list; all stopped at the end of the
+    session, even when tests fail."""
+    fleets: list = []
+    by_specs: dict = {}
+    bases = _container_address_bases()
+
+    def factory(specs, **kwargs):
+        specs = list(specs)
+        reason = lab_containers.container_lab_prerequisites(
+            runtimes={r for s in specs for r in s.runtimes})
+        if reason:
+            _skip_or_fail(reason)
+        key = repr((specs, sorted(kwargs.items())))
+        if key in by_specs and by_specs[key].started:
+            return by_specs[key]
+        last: Exception | None = None
+        for base in ([kwargs.pop("addr_base")] if "addr_base" in kwargs
+                     else itertools.islice(bases, 32)):
+            fleet = lab_containers.ContainerFleet(specs, addr_base=base, **kwargs)
+            fleets.append(fleet)
+            try:
+                fleet.start()
+            except LabAddressInUse as e:  # another lab holds the addresses
+                last = e
+                continue
+            by_specs[key] = fleet
+            return fleet
+        raise RuntimeError(f"no free container lab address base found: {last}")
+
+    factory.fleets = fleets  # type: ignore[attr-defined]
+    yield factory
+    errors = []
+    for fleet in reversed(fleets):
+        try:
+            fleet.stop()
+        except Exception as e:  # stop them all, report afterwards
+            errors.append(f"{fleet.addr_base}: {e!r}")
+    if errors:
+        raise RuntimeError("stopping container lab fleets failed: " + "; ".join(errors))
+
+
+@pytest.fixture(scope="session")
+def container_fleet(container_fleet_factory):
+    """The session's standard container host (lab_containers.STANDARD_SPECS: `ctr`), with
+    every runtime installed on this machine. Shared: remove what you run (the
+    container_runtime fixture does)."""
+    runtimes = tuple(r for r in lab_containers.RUNTIMES if not lab_containers.runtime_unavailable(r))
+    if not runtimes:
+        _skip_or_fail("; ".join(lab_containers.runtime_unavailable(r) for r in lab_containers.RUNTIMES))
+    return container_fleet_factory([dataclasses.replace(s, runtimes=runtimes)
+                                    for s in lab_containers.STANDARD_SPECS])
+
+
+@pytest.fixture(params=lab_containers.RUNTIMES)
+def container_runtime(request, container_fleet):
+    """The standard host's docker, then podman (skipped, or failed under LAB_REQUIRED/CI,
+    when not installed). Containers the test ran through it are removed afterwards, with
+    their config volumes."""
+    kind = request.param
+    reason = lab_containers.runtime_unavailable(kind)
+    if reason:
+        _skip_or_fail(reason)
+    host = lab_containers.STANDARD_SPECS[0].name
+    rt = container_fleet.runtime(host, kind)
+    n = len(container_fleet.created)
+    yield rt
+    for key in dict.fromkeys(container_fleet.created[n:]):
+        if key[:2] == (host, kind):
+            try:
+                rt.rm(key[2], volumes=True)
+            except Exception:  # gone already, or the runtime was stopped by the test
+                pass
