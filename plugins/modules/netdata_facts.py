@@ -21,6 +21,13 @@ description:
     C(/opt/netdata/etc/netdata), C(/usr/local/etc/netdata), or the I(config_dir) given),
     with its version, install type, machine GUID, claimed state, daemon and service
     environment, and a verdict for each telemetry channel.
+  - Every Netdata agent in a container on the host (Docker, Podman, containerd, or a runtime
+    not known here) is an install of C(kind=container) with a C(container) object. Its files
+    are read as the agent sees them, through C(/proc/PID/root), its environment from
+    C(/proc/PID/environ) or the runtime's C(Config.Env), its version from the version string
+    compiled into its binary (or the image's package database); nothing is run inside the
+    container. Where the runtime's CLI answers (I(containers)), stopped containers are judged
+    from the environment and mounts they will start with.
   - A Netdata agent has several telemetry channels and which of them a host honours depends
     on its version. The statistics script (up to v2.5) honours the opt-out file and a
     non-empty C(DO_NOT_TRACK) or C(DISABLE_TELEMETRY); the daemon's analytics flag honours
@@ -60,13 +67,22 @@ options:
   live_query:
     description:
       - Ask each running daemon for its analytics flag over its web API
-        (C(/api/v1/registry?action=hello)) on the address and port of its C(netdata.conf).
+        (C(/api/v1/registry?action=hello)) on the address and port of its C(netdata.conf),
+        and a v2.3+ daemon for the C(crash reports) value its start resolved (its C(/netdata.conf)).
     type: bool
     default: true
   live_timeout:
     description: Seconds to wait for a daemon's answer to the live query.
     type: float
     default: 1.0
+  containers:
+    description:
+      - Ask the container runtimes' CLIs (C(docker), C(podman); 5 seconds per call at most) for
+        container names, images, environment, mounts and stopped containers. With C(false),
+        or where no runtime answers, container agents are still found and judged from
+        C(/proc) alone (stopped ones are then not seen).
+    type: bool
+    default: true
   cloud_detection:
     description:
       - Probe the cloud metadata service for C(instance_cloud_*), as C(system-info.sh) does.
@@ -94,7 +110,8 @@ attributes:
 notes:
   - The agent's environment is the running daemon's (C(/proc/PID/environ)) when it runs,
     else what its systemd service would start it with (unit plus drop-ins,
-    C(Environment=) and C(EnvironmentFile=), later assignments winning).
+    C(Environment=) and C(EnvironmentFile=), later assignments winning). A daemon that no
+    service starts (started by hand) is expected to start again with its own environment.
   - Values of C(DO_NOT_TRACK) and C(DISABLE_TELEMETRY) are reported as found; C(null)
     means unset, which differs from an empty value.
 seealso:
@@ -172,7 +189,8 @@ ansible_facts:
               description: The install prefix (C(/) for native, C(/opt/netdata) for static).
               type: str
             kind:
-              description: C(native), C(static) or C(custom).
+              description: C(native), C(static), C(custom), or C(container) for an agent in a
+                container (see I(container)).
               type: str
             lib_dir:
               description: The install's state dir (holds the registry and C(cloud.d)).
@@ -344,10 +362,121 @@ ansible_facts:
                     C(drift) (bool), C(counted) (bool) and C(reasons) (list); C(daemon_analytics) adds
                     C(live) (bool or null, the daemon's own answer).
                   type: dict
+            container:
+              description:
+                - Only for C(kind=container). Where the container's agent runs and what decides
+                  its telemetry beyond its files. Its C(config_dir), C(optout_file),
+                  C(netdata_conf), C(lib_dir) and C(binary) are paths inside the container (every
+                  symlink resolved inside it); C(service) is empty (its runtime starts it) and
+                  C(daemon) is its agent.
+                - Its verdict (C(telemetry)) counts the image's entrypoint (the official image's
+                  C(run.sh) creates the opt-out file at every start when C(DO_NOT_TRACK) or
+                  C(DISABLE_TELEMETRY) is non-empty up to v2.8.1, set and not C(0) from v2.8.2);
+                  for a stopped container it is what its next start does.
+              returned: for container agents
+              type: dict
+              contains:
+                runtime:
+                  description: C(docker), C(podman), C(containerd) (Kubernetes CRI), or C(unknown)
+                    (a root of its own whose cgroup names no runtime known here).
+                  type: str
+                id:
+                  description: The container id (64 hex digits), or null when unknown.
+                  type: str
+                name:
+                  description: The container name, where the runtime's CLI tells, else null.
+                  type: str
+                image:
+                  description: The image as the container was created from it, where the runtime's CLI tells.
+                  type: str
+                  sample: netdata/netdata:stable
+                status:
+                  description: The runtime's state (C(running), C(exited), C(created), ...).
+                  type: str
+                running:
+                  description: Whether the container runs.
+                  type: bool
+                host_pid:
+                  description: The agent's PID in the host's PID namespace (for a running container
+                    without a Netdata daemon yet, its init's), or null.
+                  type: int
+                view_root:
+                  description: The host path the agent's files were read through
+                    (C(/proc/<host_pid>/root)), or null for a stopped container.
+                  type: str
+                cli:
+                  description: The runtime CLI that described it (and restarts it), or null.
+                  type: str
+                environment:
+                  description: C(DO_NOT_TRACK) and C(DISABLE_TELEMETRY) the container starts with (null
+                    when unset); null when unknown.
+                  type: dict
+                environment_source:
+                  description: C(inspect) (the runtime's C(Config.Env)) or C(proc) (the running agent's
+                    C(/proc/PID/environ)), or null.
+                  type: str
+                entrypoint:
+                  description: The container's entrypoint script that was read, or null.
+                  type: str
+                  sample: /usr/sbin/run.sh
+                entrypoint_creates_optout:
+                  description: Whether that entrypoint creates the opt-out file from the environment at
+                    every start (null when it cannot be read).
+                  type: bool
+                config_persistence:
+                  description:
+                    - Where the config dir lives. V(volume) or V(bind) (a mount point in the
+                      container) survive re-creation; V(layer) (the container's own layer) is lost
+                      when the container is re-created; V(tmpfs) at every stop; V(unknown) without
+                      the runtime's CLI or the container's mount table.
+                  type: str
+                  choices: [volume, bind, layer, tmpfs, unknown]
+                config_mount:
+                  description: The mount point in the container that holds the config dir, or null.
+                  type: str
+                config_host_path:
+                  description: The host path of the config dir's volume or bind mount, where the
+                    runtime's CLI tells, else null.
+                  type: str
+                compose:
+                  description: C(project), C(service), C(working_dir) and C(config_files) from the
+                    container's Docker Compose labels, or null.
+                  type: dict
+                version_source:
+                  description: Where C(version) came from, nothing run inside the container;
+                    V(binary) (the version string compiled into the agent's binary), V(dpkg) or
+                    V(apk) (the image's package database), V(label) (the image's
+                    C(org.opencontainers.image.version)), or null.
+                  type: str
+                next_start_optout_file:
+                  description: For an agent not running, whether the opt-out file will be there at its
+                    next start (there now, or made by the entrypoint); null otherwise or when unknown.
+                  type: bool
+                stock_crash_reports:
+                  description: C([global] crash reports) of the image's own config
+                    (C(/etc/netdata.stock/netdata.conf)), what a re-created container starts with when
+                    its config dir is its layer; null when unset or unknown.
+                  type: str
+                after_recreate:
+                  description: The verdict of the same container re-created from the same run
+                    arguments (environment and volumes kept, its layer back to the image's), with
+                    C(opted_out), C(opted_in) and C(reasons).
+                  type: dict
+                opted_out_until_recreated:
+                  description: True when the agent is opted out now but would not be after re-creation;
+                    a line in C(telemetry.reasons) says what makes it last.
+                  type: bool
             errors:
               description: What could not be read for this install, one line each.
               type: list
               elements: str
+        container_errors:
+          description: What the container runtimes' CLIs could not tell (a runtime that does not
+            answer, a failed inspect), one line each. Container agents are then judged from
+            C(/proc) alone.
+          returned: when the telemetry subset is gathered
+          type: list
+          elements: str
         installer:
           description: The environment installer and updater runs get (C(/etc/environment),
             C(/etc/profile.d/*)).
@@ -380,7 +509,8 @@ ansible_facts:
               description: True when any install drifts.
               type: bool
             reasons:
-              description: Every install's reasons, each prefixed with its config dir.
+              description: Every install's reasons, each prefixed with its config dir, for a container's
+                C([<runtime>:<name or short id>:<config dir>]).
               type: list
               elements: str
         system_info:
@@ -405,7 +535,7 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._facts import (
-    GatherSubsetError, config_dir_problems, gather_netdata_facts, resolve_gather_subset)
+    GatherSubsetError, config_dir_problems, fixture_root, gather_netdata_facts, resolve_gather_subset)
 
 
 def main():
@@ -416,6 +546,7 @@ def main():
             strict=dict(type='bool', default=False),
             live_query=dict(type='bool', default=True),
             live_timeout=dict(type='float', default=1.0),
+            containers=dict(type='bool', default=True),
             cloud_detection=dict(type='bool', default=False),
             cloud_metadata_url=dict(type='str', default='http://169.254.169.254'),
             cloud_timeout=dict(type='float', default=1.0),
@@ -433,12 +564,19 @@ def main():
     if params['cloud_detection'] and not params['cloud_metadata_url'].startswith(('http://', 'https://')):
         module.fail_json(msg='cloud_metadata_url must be an http:// or https:// URL, got %r'
                          % params['cloud_metadata_url'])
-    problems = config_dir_problems(params['config_dir'])
+    # The integration tests' fixture tree (FIXTURE_ROOT_ENV in module_utils/_facts.py), else /.
+    root, problem = fixture_root()
+    if problem:
+        module.fail_json(msg=problem)
+    if root != '/':
+        module.warn('reading the test fixture tree %s instead of /' % root)
+    problems = config_dir_problems(params['config_dir'], root=root)
     if problems:
         module.fail_json(msg='; '.join(problems))
 
     facts = gather_netdata_facts(
         subsets,
+        root=root,
         config_dirs=params['config_dir'],
         strict=params['strict'],
         live_query=params['live_query'],
@@ -446,6 +584,7 @@ def main():
         cloud_detection=params['cloud_detection'],
         cloud_metadata_url=params['cloud_metadata_url'],
         cloud_timeout=params['cloud_timeout'],
+        containers=params['containers'],
     )
     module.exit_json(changed=False, ansible_facts={'netdata': facts})
 

@@ -33,6 +33,14 @@ description:
     neutralises them without touching the user's files."
   - Optionally also the environment installer and updater runs get (C(/etc/profile.d),
     C(/etc/environment)) and env files of container deployments.
+  - "Container agents (Docker, Podman; see M(netdata_fleet.telemetry.netdata_facts)) get the
+    same files in their own config dir: written through the running container's root
+    (C(/proc/PID/root)), or into the host path of a stopped container's config volume. A
+    running one that must restart is listed in I(restart_containers) for the role to restart
+    through its runtime. A container whose opt-out lasts only until it is re-created (its
+    config dir is its own layer and its environment does not make the image opt it out at
+    start) is listed in I(until_recreated); opting in a container whose environment opts it
+    out is reported, never pretended (the image makes the file again at every start)."
   - Files are written atomically (temporary file in the same directory, fsync, rename) with
     explicit owner and mode; a symlink planted at a target path is refused, never followed.
   - A missing or read-only config dir fails the host before anything is written.
@@ -107,6 +115,13 @@ options:
     description: Seconds to wait for a daemon's answer.
     type: float
     default: 1.0
+  containers:
+    description:
+      - Ask the container runtimes' CLIs (C(docker), C(podman)) for container names, images,
+        environment, mounts and stopped containers. With C(false), container agents are
+        still found and judged from C(/proc) alone.
+    type: bool
+    default: true
 attributes:
   check_mode:
     support: full
@@ -188,14 +203,56 @@ diff:
   type: list
   elements: dict
 restart_required:
-  description: True when a running daemon needs a restart for the change to reach it.
+  description: True when a running daemon (the host's or a container's) needs a restart for
+    the change to reach it.
   returned: always
   type: bool
 restart:
-  description: Config dir of each install whose running daemon needs a restart, with the reasons.
+  description: Each install whose running daemon needs a restart, with the reasons; keyed by
+    its config dir, or C(<runtime>:<container name or short id>:<config dir>) for a container's.
   returned: always
   type: dict
-  sample: {/etc/netdata: [service environment (drop-in) changed]}
+  sample: {/etc/netdata: [service environment (drop-in) changed], "docker:netdata:/etc/netdata": [opt-out file changed and this daemon reads it only at start]}
+restart_service:
+  description: True when a host install's daemon needs a restart (through the host's service manager).
+  returned: always
+  type: bool
+restart_containers:
+  description: The container agents that need a restart, each through its runtime
+    (C(<cli> restart <id>)); C(cli) is null where no runtime CLI can do it (containerd, an
+    unknown runtime), and the role then fails the host saying so.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    label:
+      description: The install, as in I(restart).
+      type: str
+    runtime:
+      description: C(docker), C(podman), C(containerd) or C(unknown).
+      type: str
+    id:
+      description: The container id.
+      type: str
+    name:
+      description: The container name, or null.
+      type: str
+    cli:
+      description: The runtime CLI to restart it with, or null.
+      type: str
+    reasons:
+      description: Why it must restart.
+      type: list
+      elements: str
+until_recreated:
+  description:
+    - Container agents opted out only until their container is re-created (the opt-out file
+      or C(crash reports = off) sit in the container's own layer and its environment does not
+      make the image opt it out at start), one line each, with what makes it last. Empty when
+      none, and always when opting in.
+  returned: always
+  type: list
+  elements: str
 msg:
   description: One line saying whether the host is in the state asked for, and if not, why.
   returned: always
@@ -236,7 +293,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import changes as optout_apply
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._facts import (
-    config_dir_problems, gather_netdata_facts)
+    config_dir_problems, fixture_root, gather_netdata_facts)
 
 # Tests point this at a fixture tree.
 ROOT = '/'
@@ -273,7 +330,8 @@ def gather_facts(params, root='/'):
     shared gatherer, so the two modules can never disagree)."""
     return gather_netdata_facts(
         {'telemetry'}, root=root, config_dirs=params['config_dir'], strict=params['strict'],
-        live_query=params['live_query'], live_timeout=params['live_timeout'])
+        live_query=params['live_query'], live_timeout=params['live_timeout'],
+        containers=params['containers'])
 
 
 def settings_from(params):
@@ -336,6 +394,7 @@ def run_module():
             strict=dict(type='bool', default=False),
             live_query=dict(type='bool', default=True),
             live_timeout=dict(type='float', default=1.0),
+            containers=dict(type='bool', default=True),
         ),
         supports_check_mode=True,
     )
@@ -343,13 +402,21 @@ def run_module():
     problems = argument_problems(params)
     if problems:
         module.fail_json(msg='; '.join(problems))
-    problems = config_dir_problems(params['config_dir'], root=ROOT)
+    # The integration tests' fixture tree (FIXTURE_ROOT_ENV in module_utils/_facts.py), else ROOT.
+    root, problem = fixture_root()
+    if problem:
+        module.fail_json(msg=problem)
+    if root == '/':
+        root = ROOT
+    else:
+        module.warn('reading and writing the test fixture tree %s instead of /' % root)
+    problems = config_dir_problems(params['config_dir'], root=root)
     if problems:
         module.fail_json(msg='; '.join(problems))
 
-    before = gather_facts(params, ROOT)
+    before = gather_facts(params, root)
     installs = before.get('installs') or []
-    changes, notes, errors = optout_apply.plan_changes(installs, settings_from(params), ROOT)
+    changes, notes, errors = optout_apply.plan_changes(installs, settings_from(params), root)
     result = {
         'changed': False,
         'service_manager': before.get('service_manager', 'none'),
@@ -357,6 +424,9 @@ def run_module():
         'notes': notes,
         'restart_required': False,
         'restart': {},
+        'restart_service': False,
+        'restart_containers': [],
+        'until_recreated': [],
         'ansible_facts': {'netdata': before},
         'verify': {'asked': 'opted_out' if params['opt_out'] else 'opted_in',
                    'compliant': False, 'problems': []},
@@ -372,14 +442,18 @@ def run_module():
     if module._diff and changes:
         result['diff'] = [optout_apply.change_diff(c) for c in changes]
 
-    failures = optout_apply.apply_changes(changes, ROOT, module.check_mode)
+    failures = optout_apply.apply_changes(changes, root, module.check_mode)
     after = before
     if changes and not module.check_mode:
-        after = gather_facts(params, ROOT)
+        after = gather_facts(params, root)
         result['ansible_facts'] = {'netdata': after}
     restart = optout_apply.restart_decisions(after.get('installs') or [], changes, params['opt_out'])
     result['restart'] = restart
     result['restart_required'] = bool(restart)
+    result['restart_service'] = optout_apply.service_restart_needed(after.get('installs') or [], restart)
+    result['restart_containers'] = optout_apply.container_restarts(after.get('installs') or [], restart)
+    if params['opt_out']:
+        result['until_recreated'] = optout_apply.until_recreated(after)
     problems = optout_apply.verify_problems(after, params['opt_out'])
     asked = 'opted out' if params['opt_out'] else 'opted in'
     result['verify'] = {'asked': 'opted_out' if params['opt_out'] else 'opted_in',
@@ -393,6 +467,10 @@ def run_module():
     else:
         result['msg'] = 'Netdata telemetry is %s on this host (%d install(s))' % (
             asked, len(after.get('installs') or []))
+        if result['until_recreated']:
+            # never silently compliant: say how long it lasts
+            result['msg'] += '; %d container agent(s) only until re-created: %s' % (
+                len(result['until_recreated']), ' | '.join(result['until_recreated']))
     if failures:
         module.fail_json(msg='Netdata telemetry: some files could not be written: %s'
                          % '; '.join(f['error'] for f in failures), failures=failures, **result)

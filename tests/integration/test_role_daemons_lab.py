@@ -1,4 +1,4 @@
-"""Issue 8's proof on real daemons: the live analytics flag, before and after the role.
+"""The live analytics flag of real daemons, before and after the role.
 
 Three hosts run Debian's real 1.37.1 daemon: a clean one, one opted out by the file
 only, and one opted out by the environment only (DO_NOT_TRACK=1 from a drop-in, which

@@ -17,8 +17,9 @@ namespace of their own, over the host's root. What the kernel says decides, as i
 for ``/proc/PID/root``: a daemon whose root directory is the same directory as ours
 (same device and inode) reads the host's files and is the host's agent (``sandboxed``
 when its mount namespace differs); one whose root is another directory (a container's
-image) is ``foreign``; one whose root cannot be compared stays ``foreign`` with an error,
-never silently the host's.
+image) is ``foreign``: never matched to a host install, it defines a container install of
+its own (``container_installs.py``); one whose root cannot be compared stays ``foreign``
+with an error, never silently the host's.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -31,6 +31,9 @@ user-given dirs       see below       <prefix>/usr/sbin, <prefix>/sbin, /bin    
   install's own config dir.
 - The opt-out file is judged as the agent checks it (``agent_access``): readable by the
   user the daemon runs as, and by the user it starts as (v2.3+ checks it first then).
+- For v2.3+ crash reports: the ids in ``<lib dir>/status-netdata.json`` (what the next
+  start's default reads) and, from a running daemon, the value its start resolved (its
+  ``/netdata.conf``, asked with the live query).
 - A user-given dir that duplicates a standard candidate is not listed twice.
 - A config dir that exists but is not a directory is reported with an error.
   ``config_dir_problems()`` lists such user-given dirs so the module can fail_json
@@ -40,12 +43,14 @@ user-given dirs       see below       <prefix>/usr/sbin, <prefix>/sbin, /bin    
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import os
 import shlex
 import stat
 import subprocess
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.files import host_path as _host, read_host_text
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import GUID_RE, OPTOUT_FILE_NAME, TELEMETRY_VARS
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import (
+    GUID_RE, OPTOUT_FILE_NAME, TELEMETRY_VARS, V_CRASH_REPORTS)
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.versions import (
     format_version, parse_version)
@@ -56,9 +61,13 @@ from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.agent_access import user_check
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.netdata_conf import (
     parse_bind_to, parse_netdata_ini, read_netdata_conf)
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.registry_hello import query_registry_hello
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.registry_hello import (
+    query_live_crash_reports, query_registry_hello)
 
 SERVICE_UNIT = 'netdata.service'
+# v2.3+ keeps its last session in <lib dir>/status-netdata.json (STATUS_FILENAME in
+# src/daemon/status-file.c, first place status_file_io_load looks, v2.10.4).
+STATUS_FILE_NAME = 'status-netdata.json'
 VERSION_TIMEOUT = 5
 
 # (config_dir, prefix, kind, binaries, lib dirs: first existing, else the first)
@@ -110,6 +119,26 @@ def claimed_id_from_cloud_conf(text):
         if value:
             return value
     return None
+
+
+def status_file_ids(text):
+    """``status-netdata.json`` text -> ``(ids_known, error)``: whether the ``agent`` object
+    holds a claim id or node id (``claim_id``/``node_id``, ``ND_claim_id``/``ND_node_id``
+    before format 18; null or the zero UUID is none), which turn v2.3+'s crash-report
+    default on at the next start (check_crash_reports_config in src/daemon/status-file.c,
+    v2.10.4). A file the daemon cannot parse gives it no ids either: False, with why."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False, 'not JSON (the daemon ignores it too)'
+    agent = data.get('agent') if isinstance(data, dict) else None
+    if not isinstance(agent, dict):
+        return False, 'no agent object (the daemon ignores the file)'
+    for key in ('claim_id', 'node_id', 'ND_claim_id', 'ND_node_id'):
+        value = agent.get(key)
+        if isinstance(value, str) and value.strip('0-') and GUID_RE.match(value):
+            return True, None
+    return False, None
 
 
 def prefix_from_config_dir(config_dir):
@@ -338,7 +367,8 @@ def discover_installs(root='/', extra_config_dirs=(), run_command=None, live_que
     service{unit,dropins,environment}, daemon{running,pid,environment}, errors``
     and ``evidence{optout_file_mtime, optout_file_ctime, config_dir_mtime, netdata_conf_mtime, daemon_started_at,
     daemon_exe, live, service_masked, service_exec_start, service_starts_this_install,
-    service_errors, claimed_via, web_enabled}`` for the decision (not for display).
+    service_errors, claimed_via, web_enabled, live_crash_reports, status_file_ids}`` for the
+    decision (not for display).
     """
     if run_command is None:
         run_command = default_run_command
@@ -384,7 +414,7 @@ def _broken_install(config_dir, prefix, kind, error):
         'evidence': {'optout_file_mtime': None, 'optout_file_ctime': None, 'config_dir_mtime': None, 'netdata_conf_mtime': None, 'daemon_started_at': None,
                      'daemon_exe': None, 'live': None, 'service_masked': False, 'service_exec_start': None,
                      'service_starts_this_install': None, 'service_errors': [], 'claimed_via': None,
-                     'web_enabled': True},
+                     'web_enabled': True, 'live_crash_reports': None, 'status_file_ids': False},
     }
 
 
@@ -479,6 +509,7 @@ def _describe_install(root, config_dir, prefix, kind, binary, libs, user_given, 
             if why:
                 errors.append('%s: %s, machine GUID unknown' % (guid_path, why))
         _fill_claimed(install, root, lib_dir, errors)
+        _fill_status_ids(install, root, lib_dir, errors)
 
     # systemd service (one netdata.service per host; static installs install it too)
     install['service'] = {
@@ -511,6 +542,10 @@ def _describe_install(root, config_dir, prefix, kind, binary, libs, user_given, 
             port = args['port']
         if live_query and conf['web_enabled'] and address and port:
             evidence['live'] = query_registry_hello(address, port, live_timeout)
+            # v2.3+ shows in its /netdata.conf the crash-report value its start resolved.
+            version = parse_version(install['version'])
+            if version is None or version >= V_CRASH_REPORTS:
+                evidence['live_crash_reports'] = query_live_crash_reports(address, port, live_timeout)
     return install
 
 
@@ -546,6 +581,25 @@ def _fill_claimed(install, root, lib_dir, errors):
     if text is not None and claimed_id_from_cloud_conf(text):
         install['claimed'] = True
         install['evidence']['claimed_via'] = conf_path
+
+
+def _fill_status_ids(install, root, lib_dir, errors):
+    """evidence['status_file_ids']: True/False, None when the status file is unreadable.
+    Only the lib dir is read: the daemon also looks in its cache dir, /tmp, /run,
+    /var/run and its working dir and takes the newest (status_file_io_load in
+    src/daemon/status-file-io.c, v2.10.4), which it writes only when the lib dir fails."""
+    path = lib_dir.rstrip('/') + '/' + STATUS_FILE_NAME
+    text, err = read_host_text(root, path)
+    if err:
+        errors.append(err)
+        install['evidence']['status_file_ids'] = None
+        return
+    if text is None:
+        return
+    known, why = status_file_ids(text)
+    install['evidence']['status_file_ids'] = known
+    if why:
+        errors.append('%s: %s' % (path, why))
 
 
 def _service_starts(exec_start, binary, prefix):

@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2026, netdata_fleet maintainers
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Ask a running agent for its live analytics flag: ``GET /api/v1/registry?action=hello``.
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Ask a running agent for its live analytics flag: ``GET /api/v1/registry?action=hello``;
+and a v2.3+ agent for the crash-report value its start resolved: ``GET /netdata.conf``.
 
 The answer's ``anonymous_statistics`` is what the daemon itself decided (in 1.37
 once at start, from the opt-out file only), so it is the strongest evidence of
@@ -52,6 +54,26 @@ def parse_hello(body):
     return None, 'anonymous_statistics is not a boolean: %r' % (value,)
 
 
+def _get(url, accept, timeout):
+    """GET *url* straight from the agent -> ``(status, body, error)``; never raises."""
+    opener = build_opener(ProxyHandler({}), _NoRedirect())
+    request = Request(url, headers={'Accept': accept, 'User-Agent': 'netdata_fleet.telemetry'})
+    try:
+        response = opener.open(request, timeout=timeout)
+        try:
+            return response.getcode(), response.read(MAX_BODY), None
+        finally:
+            response.close()
+    except HTTPError as exc:
+        return exc.code, None, 'HTTP %s from %s' % (exc.code, url)
+    except URLError as exc:
+        return None, None, 'cannot reach %s: %s' % (url, exc.reason)
+    except (socket.timeout, OSError, ValueError) as exc:
+        return None, None, 'cannot reach %s: %s' % (url, exc or type(exc).__name__)
+    except Exception as exc:  # http.client oddities (BadStatusLine, ...) must not escape
+        return None, None, 'bad answer from %s: %s: %s' % (url, type(exc).__name__, exc)
+
+
 def query_registry_hello(address, port, timeout=1.0):
     """Never raises. ``{'url': str or None, 'status': int or None,
     'anonymous_statistics': bool or None, 'error': str or None}``."""
@@ -62,27 +84,58 @@ def query_registry_hello(address, port, timeout=1.0):
         result['error'] = 'bad address/port %r:%r: %s' % (address, port, exc)
         return result
     result['url'] = url
-    opener = build_opener(ProxyHandler({}), _NoRedirect())
-    request = Request(url, headers={'Accept': 'application/json', 'User-Agent': 'netdata_fleet.telemetry'})
+    result['status'], body, result['error'] = _get(url, 'application/json', timeout)
+    if result['error'] is None:
+        result['anonymous_statistics'], result['error'] = parse_hello(body)
+    return result
+
+
+# ---------------------------------------------------------------- the crash-report setting
+
+def netdata_conf_url(address, port):
+    """``http://<address>:<port>/netdata.conf``: the running daemon's configuration as it
+    resolved it (a defaulted option shows commented out, with the value it took)."""
+    return hello_url(address, port).split('/api/', 1)[0] + '/netdata.conf'
+
+
+def parse_live_crash_reports(body):
+    """``/netdata.conf`` text -> ``(value or None, error or None)``: ``[global] crash reports``
+    as the daemon resolved it at its start. v2.3+ registers the option while it starts
+    (``check_crash_reports_config`` in src/daemon/status-file.c, v2.10.4: default ``all`` or
+    ``off``), so it is listed even when defaulted, as ``# crash reports = all``; a value
+    set in the file shows uncommented and wins."""
+    if isinstance(body, bytes):
+        body = body.decode('utf-8', 'replace')
+    section = None
+    found = {}
+    for line in (body or '').splitlines():
+        text = line.strip()
+        if text.startswith('[') and text.endswith(']'):
+            section = text[1:-1].strip()
+            continue
+        if section != 'global':
+            continue
+        commented = text.startswith('#')
+        name, sep, value = text.lstrip('#').partition('=')
+        if sep and name.strip() == 'crash reports':
+            found.setdefault(commented, value.strip())
+    if False in found:
+        return found[False], None
+    if True in found:
+        return found[True], None
+    return None, 'no [global] crash reports in the answer'
+
+
+def query_live_crash_reports(address, port, timeout=1.0):
+    """Never raises. ``{'url', 'status', 'value': str or None, 'error'}``."""
+    result = {'url': None, 'status': None, 'value': None, 'error': None}
     try:
-        response = opener.open(request, timeout=timeout)
-        try:
-            result['status'] = response.getcode()
-            body = response.read(MAX_BODY)
-        finally:
-            response.close()
-    except HTTPError as exc:
-        result['status'] = exc.code
-        result['error'] = 'HTTP %s from %s' % (exc.code, url)
+        url = netdata_conf_url(address, port)
+    except (TypeError, ValueError) as exc:
+        result['error'] = 'bad address/port %r:%r: %s' % (address, port, exc)
         return result
-    except URLError as exc:
-        result['error'] = 'cannot reach %s: %s' % (url, exc.reason)
-        return result
-    except (socket.timeout, OSError, ValueError) as exc:
-        result['error'] = 'cannot reach %s: %s' % (url, exc or type(exc).__name__)
-        return result
-    except Exception as exc:  # http.client oddities (BadStatusLine, ...) must not escape
-        result['error'] = 'bad answer from %s: %s: %s' % (url, type(exc).__name__, exc)
-        return result
-    result['anonymous_statistics'], result['error'] = parse_hello(body)
+    result['url'] = url
+    result['status'], body, result['error'] = _get(url, 'text/plain', timeout)
+    if result['error'] is None:
+        result['value'], result['error'] = parse_live_crash_reports(body)
     return result

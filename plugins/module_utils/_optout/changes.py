@@ -21,8 +21,17 @@ their sources: ``docs/dev/telemetry-rules.md``):
 - installer environment (``/etc/profile.d``, ``/etc/environment``) for kickstart and
   ``netdata-updater`` runs, which compare the value as a number: only ``1`` is safe;
 - container env files: the official image opts out at start when either variable is set
-  (up to v2.8: to anything; from v2.9: to anything but ``0``), and never removes the file
-  it made.
+  (up to v2.8.1: to anything; from v2.8.2: to anything but ``0``), and never removes the
+  file it made.
+
+Container agents (``kind: container``, ``docs/dev/install-model.md``) get the same files,
+written through the container's view root (``/proc/PID/root``, every path resolved inside
+it by discovery; a symlink on the way now is refused) or, for a stopped container, its
+config volume's host path. A stopped container whose config dir is its own layer cannot
+be written: a note says so, and verify reports it. Files the role creates there belong to
+the owner of the config dir (a user-namespaced container's root, for one). Restarts go
+through the container's runtime (``restart_decisions`` keys installs by
+``install_label``, ``container_restarts`` lists them).
 
 Opt-in removes what this role manages and neutralises a ``DO_NOT_TRACK`` /
 ``DISABLE_TELEMETRY`` that the unit or another drop-in sets, by writing the managed
@@ -43,7 +52,9 @@ from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common im
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.systemd_units import service_environment
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import OPTOUT_FILE_NAME, TELEMETRY_VARS, state_word
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.channels import (
-    optout_file_read_live, statistics_script_exists)
+    container_entrypoint_opts_out, optout_file_read_live, statistics_script_exists)
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.containers import (
+    install_label, symlink_on_the_way)
 
 SYSTEMD_DIR = '/etc/systemd/system'
 PROFILE_PATH = '/etc/profile.d/netdata-telemetry.sh'
@@ -249,8 +260,10 @@ def _plan_optout_file(root, path, opt_out, config_dir):
     return _change(path, 'optout_file', before, None, install=config_dir, allow_symlink=True)
 
 
-def plan_install(install, settings, root='/'):
-    """Changes (and notes) for one install's own files: opt-out file(s) and netdata.conf."""
+def plan_install(install, settings, root='/', keep_optout_file=False):
+    """Changes (and notes) for one install's own files: opt-out file(s) and netdata.conf.
+    *keep_optout_file*: leave the opt-out file(s) as they are (a container whose entrypoint
+    makes the file again at every start)."""
     opt_out = settings['opt_out']
     config_dir, optout_paths, conf_path = _install_paths(install)
     _writable_dir(root, config_dir, 'config dir')
@@ -264,7 +277,7 @@ def plan_install(install, settings, root='/'):
     notes = []
 
     # The opt-out file: empty, 0644 (readable by the agent's user), as the installers make it.
-    for path in optout_paths:
+    for path in ([] if keep_optout_file else optout_paths):
         change = _plan_optout_file(root, path, opt_out, config_dir)
         if change is not None:
             changes.append(change)
@@ -408,6 +421,117 @@ def plan_container_env(settings, root='/'):
     return changes, notes
 
 
+def _entrypoint_opts_out(install):
+    """``(True|False|None, reason)``: whether the container's entrypoint makes the opt-out
+    file at every start (the official image's run.sh with this environment)."""
+    container = install.get('container') or {}
+    if container.get('entrypoint_creates_optout') is False:
+        return False, 'the container\'s entrypoint does not create the opt-out file'
+    if container.get('entrypoint_creates_optout') is None:
+        return None, 'whether the container\'s entrypoint creates the opt-out file is unknown'
+    return container_entrypoint_opts_out(install.get('version'), container.get('environment'))
+
+
+def _in_dir(path, directory):
+    directory = directory.rstrip('/') or '/'
+    return path == directory or path.startswith(directory + '/')
+
+
+def plan_container_install(install, settings, root='/'):
+    """Changes (and notes) for a container agent's own files (see the module doc).
+
+    A running container's files are planned under its view root; a stopped one's, when
+    its config dir is a volume or bind mount, under that mount's host path (every file
+    outside the config dir is then left alone, with a note). Each change keeps the path
+    the agent knows (``path``) and says where it is written (``host_path``).
+    """
+    container = install.get('container') or {}
+    label = install_label(install)
+    opt_out = settings['opt_out']
+    notes = []
+    creates, why = _entrypoint_opts_out(install)
+    keep = False
+    if not opt_out and creates is True:
+        # removing the file would last until the next start: run.sh makes it again
+        keep = True
+        notes.append('%s: %s: opting it in needs the container re-created without that setting; '
+                     'its opt-out file is left in place' % (label, why))
+    view_root = container.get('view_root')
+    config_dir = install['config_dir']
+    if view_root:
+        if not os.path.isdir(view_root):
+            raise PlanError('the container is no longer running (%s is gone); run again' % view_root)
+        _config_dir, paths, conf_path = _install_paths(install)
+        for path in [config_dir] + paths + [conf_path]:
+            link = symlink_on_the_way(view_root, path)
+            if link is not None:
+                raise PlanError('%s is a symlink inside the container: refusing to write through it '
+                                '(it would resolve against the host\'s root)' % link)
+        planned, write_root = install, view_root
+
+        def to_host(path):
+            return host_path(view_root, path)
+    else:
+        kind = container.get('config_persistence')
+        volume = container.get('config_host_path')
+        if kind not in ('volume', 'bind') or not volume:
+            telemetry = install.get('telemetry') or {}
+            if not telemetry.get('opted_out' if opt_out else 'opted_in'):
+                how = (' with -e DO_NOT_TRACK=1 -e DISABLE_TELEMETRY=1' if opt_out
+                       else ' without DO_NOT_TRACK / DISABLE_TELEMETRY')
+                notes.append('%s: a stopped container whose config dir is in its own layer: nothing can '
+                             'be written to it while it is stopped; start it and run again, or re-create '
+                             'it%s' % (label, how))
+            return [], notes
+        planned = dict(install)
+        optout_file = dict(install.get('optout_file') or {})
+        conf = dict(install.get('netdata_conf') or {})
+        for path, what in ((optout_file.get('path'), 'optout'), (conf.get('path'), 'conf')):
+            if path and not _in_dir(path, config_dir):
+                notes.append('%s: %s is outside the config volume of a stopped container: left alone'
+                             % (label, path))
+                if what == 'optout':
+                    keep = True
+                else:
+                    settings = dict(settings, manage_crash_reports=False)
+
+        def to_target(path, name):
+            # a path outside the config dir is not planned (above): any in-dir stand-in
+            path = path if path and _in_dir(path, config_dir) else config_dir.rstrip('/') + '/' + name
+            return volume.rstrip('/') + path[len(config_dir.rstrip('/')):]
+        planned['config_dir'] = volume
+        optout_file['path'] = to_target(optout_file.get('path'), OPTOUT_FILE_NAME)
+        optout_file['script'] = dict(optout_file.get('script') or {}, path=optout_file['path'])
+        planned['optout_file'] = optout_file
+        conf['path'] = to_target(conf.get('path'), 'netdata.conf')
+        planned['netdata_conf'] = conf
+        write_root = root
+
+        def to_host(path):
+            return host_path(root, path)
+    more, why = plan_install(planned, settings, write_root, keep_optout_file=keep)
+    notes.extend('%s: %s' % (label, line) for line in why)
+    owner = _dir_owner(to_host(planned['config_dir']))
+    for change in more:
+        target = change['path']
+        change['host_path'] = to_host(target)
+        if planned is not install:
+            change['path'] = config_dir.rstrip('/') + target[len(planned['config_dir'].rstrip('/')):]
+        change['install'] = label
+        if change['before'] is None and owner is not None:
+            # the container's own root owns what lives there (user namespaces included)
+            change['owner'], change['group'] = owner
+    return more, notes
+
+
+def _dir_owner(path):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_uid, st.st_gid
+
+
 def plan_changes(installs, settings, root='/'):
     """``(changes, notes, errors)`` for the whole host. Nothing is written.
 
@@ -419,12 +543,16 @@ def plan_changes(installs, settings, root='/'):
     errors = []
     for install in installs:
         try:
-            more, why = plan_install(install, settings, root)
+            if install.get('kind') == 'container':
+                more, why = plan_container_install(install, settings, root)
+            else:
+                more, why = plan_install(install, settings, root)
             changes.extend(more)
             notes.extend(why)
         except PlanError as exc:
-            errors.append('%s: %s' % (install.get('config_dir'), exc))
-    for planner in (lambda: plan_dropin(installs, settings, root),
+            errors.append('%s: %s' % (install_label(install), exc))
+    host_installs = [i for i in installs if i.get('kind') != 'container']
+    for planner in (lambda: plan_dropin(host_installs, settings, root),
                     lambda: plan_installer_env(settings, root),
                     lambda: plan_container_env(settings, root)):
         try:
@@ -479,7 +607,8 @@ def apply_changes(changes, root='/', check_mode=False, atomic_move=None):
     if check_mode:
         return failures
     for change in changes:
-        path = host_path(root, change['path'])
+        # a container's file: its host path (through the view root or the volume)
+        path = change.get('host_path') or host_path(root, change['path'])
         try:
             if change['create_dir']:
                 safe_files.ensure_dir(host_path(root, change['create_dir']), 0o755)
@@ -518,10 +647,12 @@ def restart_decisions(installs, changes, opt_out):
         daemon = install.get('daemon') or {}
         if not daemon.get('running'):
             continue
-        config_dir = install['config_dir']
+        config_dir = install_label(install)
         reasons = []
-        # A unit whose ExecStart runs another install's binary does not start this one.
-        if dropin_changed and (install.get('service') or {}).get('starts_this_install') is not False:
+        # A unit whose ExecStart runs another install's binary does not start this one;
+        # no unit starts a container's agent (its runtime does).
+        if dropin_changed and install.get('kind') != 'container' \
+                and (install.get('service') or {}).get('starts_this_install') is not False:
             reasons.append('service environment (drop-in) changed')
         mine = [c for c in changes if c['install'] == config_dir]
         if any(c['purpose'] == 'netdata_conf' for c in mine):
@@ -539,6 +670,43 @@ def restart_decisions(installs, changes, opt_out):
     return decisions
 
 
+def container_restarts(installs, decisions):
+    """The container agents among *decisions* (``restart_decisions``), for the role's
+    handler that restarts each through its runtime: ``[{'label', 'runtime', 'id', 'name',
+    'cli', 'reasons'}]``; ``cli`` is None where no runtime CLI can restart it (containerd,
+    an unknown runtime, a CLI that is not there)."""
+    found = []
+    for install in installs:
+        label = install_label(install)
+        if install.get('kind') != 'container' or label not in decisions:
+            continue
+        container = install.get('container') or {}
+        cli = container.get('cli') if container.get('runtime') in ('docker', 'podman') and container.get('id') else None
+        found.append({'label': label, 'runtime': container.get('runtime'), 'id': container.get('id'),
+                      'name': container.get('name'), 'cli': cli, 'reasons': list(decisions[label])})
+    return found
+
+
+def service_restart_needed(installs, decisions):
+    """Whether a host install (not a container's) is in *decisions*: the host's service
+    manager restarts those."""
+    return any(install_label(i) in decisions for i in installs if i.get('kind') != 'container')
+
+
+def until_recreated(facts):
+    """One line per container agent opted out only until the container is re-created."""
+    lines = []
+    for install in facts.get('installs') or []:
+        container = install.get('container') or {}
+        if install.get('kind') == 'container' and container.get('opted_out_until_recreated'):
+            lines.append('%s: opted out until re-created (config dir on %s, no opt-out in the container '
+                         'environment): re-create it with -e DO_NOT_TRACK=1 -e DISABLE_TELEMETRY=1 '
+                         '(compose: its env file), or keep %s on a volume'
+                         % (install_label(install), container.get('config_persistence'),
+                            install.get('config_dir')))
+    return lines
+
+
 def _running_channel_differs(install, opt_out):
     """Whether a channel of the running daemon is not in the state asked, or unknown.
     The installer channel is no daemon's: a restart cannot change it."""
@@ -549,7 +717,13 @@ def _running_channel_differs(install, opt_out):
     for name, channel in channels.items():
         if name == 'installer' or not channel.get('applies'):
             continue
-        if channel.get('running') is not wanted:
+        running = channel.get('running')
+        # The daemon's own answer is its running state, whatever the files suggest (a
+        # container's entrypoint writes the opt-out file after the process started, then
+        # execs the agent, which still read it at its start).
+        if channel.get('live') is not None:
+            running = channel['live']
+        if running is not wanted:
             return True
     return False
 
@@ -578,7 +752,7 @@ def verify_problems(facts, opt_out):
                 bad = enabled is not True
             if not (bad or channel.get('drift')):
                 continue
-            line = '%s %s: %s' % (install.get('config_dir'), name, state_word(enabled))
+            line = '%s %s: %s' % (install_label(install), name, state_word(enabled))
             if channel.get('drift'):
                 line += ' (drift: the running agent differs from its configuration until it restarts)'
             line += ' - ' + '; '.join(channel.get('reasons') or ['no reason given'])

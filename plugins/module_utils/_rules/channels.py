@@ -21,7 +21,7 @@ import re
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import (
     CHANNELS, OPTOUT_FILE_NAME, REPRESENTATIVE_VERSIONS, TELEMETRY_VARS, V_CRASH_REPORTS, V_DAEMON_READS_ENV,
-    V_NO_STATISTICS_SCRIPT, V_SENTRY, state_word)
+    V_DOCKER_NONEMPTY_LAST, V_DOCKER_ZERO_IS_NO, V_NO_STATISTICS_SCRIPT, V_SENTRY, state_word)
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.versions import parse_version
 
 # kickstart.sh tests "-eq 1". Accepted by both dash and bash: blanks around, a
@@ -53,6 +53,47 @@ def statistics_script_exists(version):
     if v is None:
         return None
     return v < V_NO_STATISTICS_SCRIPT
+
+
+def container_entrypoint_opts_out(version, env):
+    """Whether the official image's entrypoint (``packaging/docker/run.sh``, run at every
+    container start) creates the opt-out file with the container environment *env*
+    (``{'DO_NOT_TRACK': str|None, 'DISABLE_TELEMETRY': str|None}``, None = unset):
+    ``(True|False|None, reason)``.
+
+    Up to v2.8.1 when either is non-empty (``[ -n "$X" ]``; v1.37.1's numeric test adds
+    no value that is not non-empty), so ``0`` opts out too; from v2.8.2
+    (``V_DOCKER_ZERO_IS_NO``, "fix(docker): fix bugs and refactor Docker entrypoint
+    script", #21364, also in v2.9.0) when either is set and is not the string ``0``
+    (``"${X:-0}" != "0"``): unset, empty and ``0`` keep telemetry on, any other value
+    (``false`` too) opts out. An unknown version is judged under both rules and is known
+    only when they agree; an unknown environment is unknown.
+    """
+    env = _env(env)
+    if env is None:
+        return None, 'the container environment is unknown'
+    v = parse_version(version)
+    rules = [v] if v is not None else [V_DOCKER_NONEMPTY_LAST, V_DOCKER_ZERO_IS_NO]
+    answers = []
+    for rule in rules:
+        if rule >= V_DOCKER_ZERO_IS_NO:
+            hits = [n for n in TELEMETRY_VARS if env[n] not in (None, '', '0')]
+        else:
+            hits = [n for n in TELEMETRY_VARS if env[n] not in (None, '')]
+        answers.append((rule, hits))
+    shown = ', '.join('%s=%s' % (n, _show(env[n])) for n in TELEMETRY_VARS)
+    if len(set(bool(h) for _r, h in answers)) > 1:
+        return None, ('unknown: the image version is unknown and the entrypoint rules disagree on %s '
+                      '(up to v2.8.1 any non-empty value opts out, from v2.8.2 any value but 0)' % shown)
+    rule, hits = answers[0]
+    where = ('run.sh up to v2.8.1: any non-empty value' if rule < V_DOCKER_ZERO_IS_NO
+             else 'run.sh from v2.8.2: any value but empty or 0')
+    if v is None:
+        where = 'run.sh of every version'
+    if hits:
+        return True, ('the image\'s entrypoint creates the opt-out file at every start: %s (%s)'
+                      % (', '.join('%s=%s' % (n, _show(env[n])) for n in hits), where))
+    return False, ('the image\'s entrypoint does not create the opt-out file: %s (%s)' % (shown, where))
 
 
 def _vstr(version):
@@ -144,6 +185,18 @@ class _Facts(object):
         self.crash_raw = raw if (raw is None or isinstance(raw, str)) else str(raw)
         self.claimed = _bool_or_none(kw.get('claimed'))
         self.installer_env = _env(kw.get('installer_env'))
+        # The environment the next start gets: the service's. When no service we know
+        # starts this install (a daemon started by hand, or by something else), whoever
+        # started the running daemon starts it again: its own environment, read from
+        # /proc/PID/environ, is what it decided with and the only evidence there is.
+        self.next_from_daemon = self.service_env is None and self.running and self.daemon_env is not None
+        self.next_env = self.daemon_env if self.next_from_daemon else self.service_env
+        self.next_where = "running daemon's" if self.next_from_daemon else 'service'
+        live_crash = kw.get('live_crash_reports')
+        if isinstance(live_crash, bytes):
+            live_crash = live_crash.decode('utf-8', 'replace')
+        self.live_crash = live_crash.strip(_C_SPACE) if isinstance(live_crash, str) else None
+        self.status_ids = _bool_or_none(kw.get('status_file_ids'))
         self.strict = kw.get('strict') is True
         self.file_mtime = _num(kw.get('optout_file_mtime'))
         self.started_at = _num(kw.get('daemon_started_at'))
@@ -244,7 +297,7 @@ def _daemon_analytics(v, f):
     as_whom = ('as the user the daemon starts as (%s), before it drops privileges'
                % (f.start_user or 'unknown') if reads_env
                else 'as the user the daemon runs as (%s)' % (f.agent_user or 'unknown'))
-    svc_dt = _nonempty(f.service_env, 'DISABLE_TELEMETRY') if reads_env else False
+    svc_dt = _nonempty(f.next_env, 'DISABLE_TELEMETRY') if reads_env else False
     configured = _not(_any(readable, svc_dt))
     if f.file is True and readable is True:
         details.append('off at next start: opt-out file %s exists and the daemon can read it '
@@ -258,9 +311,13 @@ def _daemon_analytics(v, f):
                        'read it (access(R_OK) %s) is unknown: %s' % (f.file_path, as_whom, why))
     elif f.file is None:
         details.append('unknown at next start: whether the opt-out file exists is unknown')
+    if f.next_from_daemon:
+        details.append("note: no service we know starts this install (a daemon started by hand?): "
+                       "the next start is judged with the running daemon's environment "
+                       "(/proc/PID/environ), as whoever started it would start it again")
     if svc_dt is True:
-        details.append('off at next start: DISABLE_TELEMETRY=%s is non-empty in the service '
-                       'environment' % _show(f.service_env['DISABLE_TELEMETRY']))
+        details.append('off at next start: DISABLE_TELEMETRY=%s is non-empty in the %s '
+                       'environment' % (_show(f.next_env['DISABLE_TELEMETRY']), f.next_where))
     elif svc_dt is None and readable is not True:
         details.append('unknown at next start: the service environment is unknown '
                        '(a non-empty DISABLE_TELEMETRY would turn it off)')
@@ -338,6 +395,18 @@ def _daemon_analytics(v, f):
                            'existed when it started (%s); the daemon decides at start and never '
                            'turns itself back on' % f.file_at_start_why)
 
+    # The flag right after the start, which the crash-report default reads
+    # (check_crash_reports_config, src/daemon/status-file.c v2.3.0 to v2.11.0). Decided only
+    # then, except that v2.3 to v2.5 may turn it off later (never back on).
+    at_start = None
+    if f.running:
+        if f.live is True or (f.live is False and not (reads_env and v < V_NO_STATISTICS_SCRIPT)):
+            at_start = f.live
+        elif f.file_at_start is False:
+            at_start = _not(env_off)
+        else:
+            at_start = running
+
     live = f.live
     if live is not None:
         enabled = live
@@ -367,7 +436,7 @@ def _daemon_analytics(v, f):
     if configured is True and not ignored:
         details.insert(0, 'on at next start: no opt-out file%s%s'
                        % ('' if f.file is False else ' the daemon can read',
-                          ', DISABLE_TELEMETRY unset or empty in the service environment'
+                          ', DISABLE_TELEMETRY unset or empty in the %s environment' % f.next_where
                           if reads_env else ''))
     reasons = [head]
     for line in details:
@@ -376,7 +445,7 @@ def _daemon_analytics(v, f):
             reasons.append(line)
         else:
             reasons.append('%s: %s' % ('on' if enabled is True else 'note', line))
-    return _channel(True, enabled, configured, running, drift, True, reasons), now
+    return _channel(True, enabled, configured, running, drift, True, reasons), now, at_start
 
 
 def _script_file_reasons(f):
@@ -421,7 +490,7 @@ def _script_off(f, env, where):
 def _statistics_script(v, f, daemon_flag_now, daemon_configured=None):
     src = 'anonymous-statistics.sh.in, the same test from v1.37.1 to v2.5.0'
     reasons = []
-    off_cfg, why_cfg = _script_off(f, f.service_env, 'service')
+    off_cfg, why_cfg = _script_off(f, f.next_env, f.next_where)
     configured = _not(off_cfg)
     if daemon_configured is False and configured is not False:
         # The daemon spawns the script only while its analytics flag is on.
@@ -460,32 +529,50 @@ def _statistics_script(v, f, daemon_flag_now, daemon_configured=None):
     return _channel(True, enabled, configured, running, drift, True, _dedup(reasons))
 
 
-def _crash_reports(f, analytics_next):
+def _crash_setting(value, src):
+    """``[global] crash reports`` (stripped, non-empty) -> (on, reason)."""
+    if value == 'all':
+        return True, 'crash reports = all (restarts and crashes are reported)'
+    if value == 'crashes':
+        return True, 'crash reports = crashes (only a start after a crash reports)'
+    if value == 'off':
+        return False, 'crash reports = off'
+    return False, ('crash reports = %r: Netdata turns reports on only for exactly "all" or '
+                   '"crashes" and reads any other value as off (%s)' % (value, src))
+
+
+def _crash_reports(f, analytics_next, analytics_at_start=None):
+    """Agent-events status reports: posted while the daemon starts, about the previous
+    session (src/daemon/status-file.c daemon_status_file_check_crash, v2.3.0 to v2.11.0).
+
+    ``configured`` (and ``enabled``): what the next start decides. ``running``: what the
+    running daemon decided at its own start: its ``/netdata.conf`` shows the value it
+    resolved (``# crash reports = all|off`` when defaulted), else derived from the
+    setting, its analytics flag at start and the ids it knew then.
+    """
     src = 'src/daemon/status-file.c check_crash_reports_config'
     reasons = []
     raw = f.crash_raw
     value = raw.strip(_C_SPACE) if raw is not None else None
     if value:
-        if value == 'all':
-            configured = True
-            reasons.append('on: [global] crash reports = all (restarts and crashes are reported)')
-        elif value == 'crashes':
-            configured = True
-            reasons.append('on: [global] crash reports = crashes (crashes are reported)')
-        else:
-            configured = False
-            if value == 'off':
-                reasons.append('off: [global] crash reports = off')
-            else:
-                reasons.append('off: [global] crash reports = %r; Netdata turns reports on only for '
-                               'exactly "all" or "crashes" and reads any other value as off (%s)'
-                               % (value, src))
+        configured, why = _crash_setting(value, src)
+        reasons.append('%s: [global] %s' % (state_word(configured), why))
     else:
         shown = 'unset' if raw is None else 'empty'
-        configured = _any(analytics_next, f.claimed)
+        # The default reads a claim or node id of this session or of the previous one.
+        # The claim (cloud.d) is loaded only after the check (load_claiming_state after
+        # daemon_status_file_check_crash in src/daemon/main.c v2.10.4), so it counts
+        # through the previous session's status file: a newly claimed agent reports from
+        # its second start, and from then on at every start.
+        configured = _any(analytics_next, f.claimed, f.status_ids)
         if f.claimed is True:
             reasons.append('on: node is claimed and [global] crash reports is %s (default: all '
-                           'when claimed, even with the opt-out file)' % shown)
+                           'when claimed, even with the opt-out file; the claim id counts through the '
+                           'status file, so a newly claimed agent reports from its second start)' % shown)
+        elif f.status_ids is True:
+            reasons.append('on: [global] crash reports is %s and the status file '
+                           '(status-netdata.json) keeps a claim or node id from the last session '
+                           '(default: all, even with the opt-out file)' % shown)
         elif analytics_next is True:
             reasons.append('on: [global] crash reports is %s and daemon analytics is on at start '
                            '(default: all)' % shown)
@@ -496,20 +583,47 @@ def _crash_reports(f, analytics_next):
             reasons.append('unknown: [global] crash reports is %s and %s is unknown (default: all '
                            'when analytics is on or the node is claimed)'
                            % (shown, 'the claim state' if f.claimed is None else 'daemon analytics'))
-        if f.claimed is False:
+        if f.claimed is False and f.status_ids is not True:
             reasons.append('note: a claim id or node id from the previous session also turns the '
                            'default on')
-    if (f.running and f.conf_mtime is not None and f.started_at is not None
-            and f.conf_mtime > f.started_at):
-        reasons.append('note: netdata.conf changed after the daemon started; reports are sent only '
-                       'while the daemon starts, and that start reads the file anew: no restart '
-                       'needed for this channel')
+
+    running = None
+    if f.running:
+        if f.live_crash:
+            running, why = _crash_setting(f.live_crash, src)
+            reasons.append('%s in the running daemon: its /netdata.conf shows the value its start '
+                           'resolved, %s' % (state_word(running), why))
+        elif f.conf_mtime is None or f.started_at is None or f.conf_mtime > f.started_at:
+            reasons.append('unknown in the running daemon: netdata.conf may have changed since it '
+                           'started and its /netdata.conf was not read')
+        elif value:
+            running = configured
+            reasons.append('%s in the running daemon: netdata.conf is older than it'
+                           % state_word(running))
+        else:
+            # ids of the previous session: the status file has been rewritten since; none
+            # now (no claim, no id kept) means none then.
+            ids_then = False if (f.claimed is False and f.status_ids is False) else None
+            running = _any(analytics_at_start, ids_then)
+            reasons.append('%s in the running daemon: default, its analytics flag was %s at its '
+                           'start%s' % (state_word(running), state_word(analytics_at_start),
+                                        '' if ids_then is False else
+                                        ', and the ids its start read are not known'))
+        if running is not None and configured is not None and running != configured:
+            reasons.append('note: the running daemon decided %s at its start, the next start decides '
+                           '%s; reports are sent only while the daemon starts: no restart needed '
+                           'for this channel' % (state_word(running), state_word(configured)))
+        elif (f.conf_mtime is not None and f.started_at is not None
+                and f.conf_mtime > f.started_at):
+            reasons.append('note: netdata.conf changed after the daemon started; reports are sent '
+                           'only while the daemon starts, and that start reads the file anew: no '
+                           'restart needed for this channel')
     reasons.insert(0, '%s: rule: on for exactly "all" or "crashes", default when unset or empty, '
                    'off otherwise; decided at each start, about the previous session (%s)'
                    % (state_word(configured), src))
-    # The running daemon has already done its reporting at its start; what counts is
-    # the next start, which reads today's netdata.conf: enabled = configured, no drift.
-    return _channel(True, configured, configured, None, False, True, reasons)
+    # What counts is the next start, which reads today's netdata.conf: enabled =
+    # configured, never drift (a restart would itself be such a start).
+    return _channel(True, configured, configured, running, False, True, reasons)
 
 
 def decide_installer_channel(installer_env, strict=False):
@@ -562,7 +676,7 @@ def _dedup(lines):
 
 
 def _channels_for_version(v, f):
-    analytics, flag_now = _daemon_analytics(v, f)
+    analytics, flag_now, flag_at_start = _daemon_analytics(v, f)
     out = {'daemon_analytics': analytics}
     if v < V_NO_STATISTICS_SCRIPT:
         out['statistics_script'] = _statistics_script(v, f, flag_now, analytics['configured'])
@@ -571,7 +685,7 @@ def _channels_for_version(v, f):
             'not applicable: %s no longer runs anonymous-statistics.sh (removed by "Stop '
             'submitting analytics", #20654, first in v2.6.0)' % _vstr(v)])
     if v >= V_CRASH_REPORTS:
-        out['crash_reports'] = _crash_reports(f, analytics['configured'])
+        out['crash_reports'] = _crash_reports(f, analytics['configured'], flag_at_start)
     else:
         out['crash_reports'] = _channel(False, None, None, None, False, False, [
             'not applicable: %s has no [global] crash reports (agent-events reports start '
@@ -632,7 +746,8 @@ def decide_install_telemetry(version, optout_file_exists, service_env, daemon_en
                              live_analytics, crash_reports_setting, claimed, installer_env,
                              strict=False, optout_file_mtime=None, daemon_started_at=None,
                              netdata_conf_mtime=None, config_dir='', config_dir_mtime=None,
-                             optout_file_access=None, optout_file_ctime=None):
+                             optout_file_access=None, optout_file_ctime=None,
+                             live_crash_reports=None, status_file_ids=False):
     """Decide every telemetry channel of one Netdata install.
 
     :param version: ``(major, minor, patch)`` (or a string such as ``1.37.1``); None when
@@ -666,6 +781,11 @@ def decide_install_telemetry(version, optout_file_exists, service_env, daemon_en
         script tests).
     :param optout_file_ctime: epoch seconds; tells whether the file's mode and owner changed
         since the daemon started.
+    :param live_crash_reports: the running daemon's own ``[global] crash reports`` as its
+        ``/netdata.conf`` shows it (the value its start resolved, default included), or None.
+    :param status_file_ids: whether the daemon's status file (``<lib>/status-netdata.json``)
+        holds a claim id or node id: the next start's crash-report default reads them
+        (False, the default: no such file; None: unknown).
     :returns: ``{opted_out, opted_in, drift, reasons, channels}``; ``channels`` maps each
         of :data:`CHANNELS` to ``{applies, enabled, configured, running, drift, counted,
         reasons}`` (``daemon_analytics`` adds ``live``). ``enabled`` is what counts now:
@@ -680,7 +800,8 @@ def decide_install_telemetry(version, optout_file_exists, service_env, daemon_en
                optout_file_mtime=optout_file_mtime, daemon_started_at=daemon_started_at,
                netdata_conf_mtime=netdata_conf_mtime, config_dir=config_dir,
                config_dir_mtime=config_dir_mtime, optout_file_access=optout_file_access,
-               optout_file_ctime=optout_file_ctime)
+               optout_file_ctime=optout_file_ctime, live_crash_reports=live_crash_reports,
+               status_file_ids=status_file_ids)
     v = parse_version(version)
     if v is not None:
         channels = _channels_for_version(v, f)

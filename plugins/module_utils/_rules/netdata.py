@@ -35,7 +35,9 @@ V_SENTRY = (1, 45, 0)               # ENABLE_SENTRY option in CMakeLists.txt
 V_DAEMON_READS_ENV = (2, 3, 0)      # analytics_check_enabled() reads DISABLE_TELEMETRY
 V_CRASH_REPORTS = (2, 3, 0)         # [global] crash reports, status-file.c
 V_NO_STATISTICS_SCRIPT = (2, 6, 0)  # #20654 "Stop submitting analytics": no script, file read at start
-V_DOCKER_ZERO_IS_NO = (2, 9, 0)     # packaging/docker/run.sh: "${X:-0}" != "0"
+V_DOCKER_ZERO_IS_NO = (2, 8, 2)     # packaging/docker/run.sh: "${X:-0}" != "0" (#21364, in v2.8.2 and v2.9.0)
+# Just below it, for an image whose version is unknown: judged under both.
+V_DOCKER_NONEMPTY_LAST = (2, 8, 1)
 
 # One version on each side of every change: an unknown version is judged under each
 # and is only as sure as they all agree.

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2025, netdata_fleet.telemetry contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Virtualization and container detection, in system-info.sh's order."""
 
 from __future__ import absolute_import, division, print_function
@@ -88,7 +89,7 @@ def detect_virtualization(host, kernel_name="Linux"):
 def pid1_process_name(sched_text):
     """The first field of /proc/1/sched's first line, as ``IFS='(, ' read -r process _``."""
     line = (sched_text or "").split("\n", 1)[0].lstrip(" ")
-    return re.split(r"[(, ]", line, 1)[0]
+    return re.split(r"[(, ]", line, maxsplit=1)[0]
 
 
 def container_heuristics(host, container, cont_detection):

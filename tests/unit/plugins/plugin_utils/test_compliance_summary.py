@@ -71,3 +71,23 @@ def test_from_hostvars_reads_each_host_once_and_keeps_missing_hosts():
     assert summary['netdata_telemetry'][0] == 'asked OPT-IN, 3 host(s)'
     assert 'opted in:         1  a' in summary['netdata_telemetry']
     assert 'unreachable:      2  b, ghost' in summary['netdata_telemetry']
+
+
+def test_a_container_opted_out_only_until_re_created_is_a_class_of_its_own():
+    """Never counted silently with the hosts that stay opted out: its own class, and the
+    module's line per container (what makes it last) in the summary."""
+    line = ('docker:nd1:/etc/netdata: opted out until re-created (config dir on layer, no opt-out in '
+            'the container environment): re-create it with -e DO_NOT_TRACK=1 -e DISABLE_TELEMETRY=1')
+    lasting = dict(applied('opted_out'), until_recreated=[line])
+    row = host_row(applied('partial', compliant=False, problems=['x']), lasting)
+    assert row['class'] == 'opted_out_until_recreated' and row['until_recreated'] == [line]
+    assert row['compliant'] is True   # opted out now: verify passed
+    rows = [('a', host_row(applied('opted_out'))), ('b', row)]
+    summary = summarize_compliance(rows)
+    assert 'opted out:        1  a' in summary['netdata_telemetry']
+    assert 'opted out until re-created:   1  b' in summary['netdata_telemetry']
+    assert '  b: ' + line in summary['netdata_telemetry']
+    assert summary['until_recreated'] == {'b': [line]}
+    assert summary['counts']['opted_out_until_recreated'] == 1 and summary['counts']['opted_out'] == 1
+    # a host that is not opted out keeps its class (its problems say why)
+    assert host_row(dict(applied('partial', compliant=False), until_recreated=[line]))['class'] == 'partial'

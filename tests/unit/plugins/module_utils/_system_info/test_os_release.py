@@ -1,5 +1,7 @@
 # -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import absolute_import, division, print_function
 
 import os
@@ -55,7 +57,7 @@ def test_only_wanted_keys_at_line_start_are_read():
     ("NAME=plain#notacomment", "plain#notacomment"),
     ('NAME="with # hash" # comment', "with # hash"),
     ("NAME=a\\ b", "a b"),
-    ('NAME=', ""),
+    ("NAME=", ""),
     ('NAME=""', ""),
     ('NAME="con"\'cat\'enated', "concatenated"),
     ('NAME="$UNSET and ${ALSO_UNSET}"', " and "),

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2026, netdata_fleet maintainers
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """stats_delivery: endpoint checks, backoff, Retry-After, retries with a fake clock."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -109,8 +110,8 @@ def test_redact_url(url, shown):
 
 
 def test_redact_text_masks_urls_in_free_text():
-    text = "HTTPSConnectionPool: url=https://u:%s@h/x failed, see http://h2/y" % SECRET
-    assert sd.redact_text(text) == "HTTPSConnectionPool: url=https://********@h/x failed, see http://h2/y"
+    text = 'HTTPSConnectionPool: url=https://u:%s@h/x failed, see http://h2/y' % SECRET
+    assert sd.redact_text(text) == 'HTTPSConnectionPool: url=https://********@h/x failed, see http://h2/y'
 
 
 @pytest.mark.parametrize('name, value, fragment', [

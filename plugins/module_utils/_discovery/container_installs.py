@@ -1,0 +1,372 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Container agents as installs of the facts contract (``kind: container``).
+
+One install per container that ``containers.discover_containers()`` found. A running
+one is read by the very collectors host installs use (``installs._describe_install``),
+given the container's view root (``/proc/PID/root``) as their *root*, with every path
+first resolved inside that root; nothing is started inside the container. A stopped
+one (no view root) is read from the files it will start with: its config volume's host
+path, else its overlay layers as the runtime names them.
+
+Each install carries a ``container`` object (``netdata_facts`` RETURN documents it);
+the verdict is made in ``_facts`` from the same rules as every install, with the
+image entrypoint's rule (``_rules.channels.container_entrypoint_opts_out``) for what
+the next start and a re-creation do.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import stat
+
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.files import (
+    host_path as _host, read_host_text)
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import (
+    OPTOUT_FILE_NAME, TELEMETRY_VARS)
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery import containers as ct
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.installs import (
+    _broken_install, _describe_install, claimed_id_from_cloud_conf, parse_install_type, parse_machine_guid)
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.netdata_conf import (
+    parse_bind_to, read_netdata_conf)
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery import registry_hello
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import V_CRASH_REPORTS
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.versions import parse_version
+
+DEFAULT_PREFIX = '/'
+
+
+def _join(prefix, path):
+    return os.path.normpath('/' + prefix.strip('/') + '/' + path.lstrip('/'))
+
+
+def _container_object(entry):
+    inspect = entry.get('inspect') or {}
+    return {
+        'runtime': entry.get('runtime') or 'unknown',
+        'id': entry.get('id'),
+        'name': entry.get('name'),
+        'image': entry.get('image'),
+        'status': entry.get('status'),
+        'running': bool(entry.get('running')),
+        'host_pid': entry.get('host_pid'),
+        'view_root': entry.get('view_root'),
+        'cli': entry.get('cli'),
+        'environment': None,
+        'environment_source': None,
+        'entrypoint': None,
+        'entrypoint_creates_optout': None,
+        'config_persistence': 'unknown',
+        'config_mount': None,
+        'config_host_path': None,
+        'version_source': None,
+        'compose': inspect.get('compose'),
+        'next_start_optout_file': None,
+        'stock_crash_reports': None,
+        'after_recreate': None,
+        'opted_out_until_recreated': False,
+    }
+
+
+def _environment(entry, daemon):
+    """The environment the container starts with: inspect's ``Config.Env`` (it changes
+    only with re-creation), else the running daemon's own (the same, for an agent that
+    is the container's entrypoint's ``exec``)."""
+    inspect = entry.get('inspect')
+    if inspect and inspect.get('env_known'):
+        return dict(inspect['environment']), 'inspect'
+    if daemon is not None and daemon.get('environment') is not None:
+        env = daemon['environment']
+        return dict((n, env.get(n)) for n in TELEMETRY_VARS), 'proc'
+    return None, None
+
+
+def _entrypoint(entry, read_text):
+    """``(entrypoint path or None, creates the opt-out file: bool or None)``.
+
+    With inspect: the entrypoint's absolute words (``tini -- /usr/sbin/run.sh`` too);
+    without: the official image's ``/usr/sbin/run.sh`` when the image has it.
+    """
+    inspect = entry.get('inspect')
+    if inspect is not None:
+        words = [w for w in (inspect.get('entrypoint') or [])[:4] if w.startswith('/')]
+    else:
+        words = [ct.OFFICIAL_ENTRYPOINT]
+    unreadable = False
+    for word in words:
+        text, known = read_text(word)
+        if text is not None and ct.entrypoint_creates_optout(text):
+            return word, True
+        unreadable = unreadable or not known
+    if inspect is not None and not words:
+        return None, False
+    if unreadable:
+        return (words[0] if words else None), None
+    return (words[0] if words and inspect is not None else None), False
+
+
+def _persistence(entry, config_dir):
+    """``(persistence, mount point or None, host path or None)`` of the config dir:
+    inspect's ``Mounts`` first (it names the host path), else the container's own mount
+    table (``/proc/PID/mountinfo``); with neither, ``unknown``."""
+    inspect = entry.get('inspect')
+    if inspect is not None:
+        kind, mount = ct.inspect_mount_persistence(inspect.get('mounts'), config_dir)
+        if mount is not None:
+            host_path = None
+            if mount.get('source') and kind in ('volume', 'bind'):
+                host_path = mount['source'].rstrip('/') + config_dir[len(mount['destination'].rstrip('/')):]
+            return kind, mount['destination'], host_path
+    if entry.get('mounts') is not None:
+        kind, mount = ct.mount_persistence(entry['mounts'], config_dir)
+        return kind, (mount['mount_point'] if mount and kind != 'layer' else None), None
+    return ('layer' if inspect is not None else 'unknown'), None, None
+
+
+# ---------------------------------------------------------------- running containers
+
+def _running_install(root, entry, live_query, live_timeout, hello):
+    view_root = entry['view_root']
+    daemon = entry.get('daemon')
+    errors = list(entry.get('errors') or [])
+    prefix = (daemon or {}).get('prefix') or DEFAULT_PREFIX
+    if daemon is not None and not daemon.get('prefix'):
+        errors.append('pid %s: executable %s is not under a known prefix; judging %setc/netdata'
+                      % (daemon.get('pid'), daemon.get('exe'), DEFAULT_PREFIX))
+    named_config = _join(prefix, 'etc/netdata')
+    config_dir, err = ct.resolve_in_root(view_root, named_config)
+    if config_dir is None:
+        errors.append('%s: %s' % (named_config, err))
+        config_dir = named_config
+    lib_named = _join(prefix, 'var/lib/netdata')
+    lib_dir, err = ct.resolve_in_root(view_root, lib_named)
+    if lib_dir is None:
+        lib_dir = lib_named
+    proc_scan = {'daemons': []}
+    if daemon is not None:
+        seen = dict(daemon)
+        seen['foreign'] = False  # inside its own root it is the install's daemon
+        seen['prefix'] = prefix
+        proc_scan['daemons'].append(seen)
+    install = _describe_install(view_root, config_dir, prefix, 'container', None, (lib_dir,), False,
+                                None, False, live_timeout, proc_scan, {})
+    install['errors'] = errors + [e for e in install['errors'] if e not in errors]
+    install['binary'] = (daemon or {}).get('exe')
+    container = _container_object(entry)
+    install['container'] = container
+    inspect = entry.get('inspect') or {}
+
+    # version: the daemon's binary in the container (resolved in its root), or the very
+    # file it runs when that was replaced since its start (/proc/PID/exe opens a deleted
+    # file too); else the image's package database or label
+    exe_host = None
+    exe = (daemon or {}).get('exe')
+    if exe and exe.endswith(' (deleted)'):
+        exe_host = _host(root, '/proc/%d/exe' % daemon['pid'])
+    elif exe:
+        resolved, _err = ct.resolve_in_root(view_root, exe)
+        exe_host = _host(view_root, resolved) if resolved else None
+    version, source, shown, verrs = ct.image_version(view_root=view_root, binary_host_path=exe_host,
+                                                     labels=inspect.get('labels'))
+    install['version'], install['version_string'] = version, shown
+    container['version_source'] = source
+    if version is None:
+        install['errors'].extend(verrs or ['version unknown: no version string in the binary, package '
+                                           'database or image label'])
+
+    def read_text(path):
+        resolved, _err = ct.resolve_in_root(view_root, path)
+        if resolved is None:
+            return None, True
+        text, err = read_host_text(view_root, resolved, max_bytes=256 * 1024)
+        return text, err is None
+
+    env, env_source = _environment(entry, daemon)
+    container['environment'], container['environment_source'] = env, env_source
+    container['entrypoint'], container['entrypoint_creates_optout'] = _entrypoint(entry, read_text)
+    kind, dest, host_path = _persistence(entry, config_dir)
+    container['config_persistence'], container['config_mount'], container['config_host_path'] = kind, dest, host_path
+    stock = read_netdata_conf(ct.STOCK_CONFIG_DIR + '/netdata.conf', root=view_root)
+    container['stock_crash_reports'] = stock['crash_reports'] if stock['exists'] else None
+
+    for path in (install['optout_file']['path'], install['netdata_conf']['path']):
+        link = ct.symlink_on_the_way(view_root, path)
+        if link is not None:
+            install['errors'].append('%s: %s is a symlink inside the container; read through the '
+                                     'container root it may point outside it' % (path, link))
+
+    if daemon is not None and live_query:
+        conf = read_netdata_conf(install['netdata_conf']['path'], root=view_root)
+        address, port = conf['web_address'], conf['web_port']
+        args = daemon.get('args') or {}
+        if args.get('bind_to'):
+            address, port = parse_bind_to(args['bind_to'], port)
+        if args.get('port'):
+            port = args['port']
+        if conf['web_enabled'] and address and port:
+            netns = _host(root, '/proc/%d/ns/net' % daemon['pid'])
+            install['evidence']['live'] = hello(netns, address, port, live_timeout)
+            # v2.3+ shows in its /netdata.conf the crash-report value its start resolved
+            version = parse_version(install['version'])
+            crash_query = getattr(registry_hello, 'query_live_crash_reports', None)
+            if crash_query is not None and (version is None or version >= V_CRASH_REPORTS):
+                install['evidence']['live_crash_reports'] = hello(netns, address, port, live_timeout,
+                                                                  query=crash_query)
+    return install
+
+
+# ---------------------------------------------------------------- stopped containers
+
+def _stopped_files(root, entry):
+    """``host_path(container path) -> (host path or None, known)`` for a stopped
+    container: under a volume or bind mount, its source; else its overlay layers (the
+    runtime names both as host paths, read under *root*)."""
+    inspect = entry.get('inspect') or {}
+    layers = inspect.get('layers')
+    if layers:
+        layers = {'upper': _host(root, layers['upper']),
+                  'lower': [_host(root, d) for d in layers.get('lower') or []]}
+
+    def host_file(path):
+        kind, mount = ct.inspect_mount_persistence(inspect.get('mounts'), path)
+        if mount is not None:
+            if kind == 'tmpfs':
+                return None, True  # empty at every start
+            if not mount.get('source'):
+                return None, False
+            rel = path[len(mount['destination'].rstrip('/')):]
+            host = _host(root, mount['source'].rstrip('/') + rel)
+            host = host if os.path.lexists(host) else None
+        else:
+            if not layers or not os.path.isdir(layers.get('upper') or ''):
+                return None, False  # not an overlay, or not on this side of a mount namespace
+            host = ct.overlay_lookup(layers, path)
+        if host is not None and os.path.islink(host):
+            # the container would resolve it in its own root; here it would be ours
+            return None, False
+        return host, True
+    return host_file
+
+
+def _stopped_install(root, entry):
+    inspect = entry.get('inspect') or {}
+    host_file = _stopped_files(root, entry)
+    config_dir = '/etc/netdata'
+    install = _broken_install(config_dir, DEFAULT_PREFIX, 'container', None)
+    errors = list(entry.get('errors') or [])
+    install['errors'] = errors
+    install['lib_dir'] = '/var/lib/netdata'
+    container = _container_object(entry)
+    install['container'] = container
+
+    binary_host = None
+    for path in ct.AGENT_BINARIES:
+        found, _known = host_file(path)
+        if found is not None and os.path.isfile(found):
+            binary_host = found
+            install['binary'] = path
+            break
+    version, source, shown, verrs = ct.image_version(
+        binary_host_path=binary_host, labels=inspect.get('labels'),
+        host_files=lambda p: host_file(p)[0])
+    install['version'], install['version_string'] = version, shown
+    container['version_source'] = source
+    if version is None:
+        errors.extend(verrs or ['version unknown: the stopped container\'s layers are not readable here'])
+
+    def read_text(path):
+        host, known = host_file(path)
+        if host is None:
+            return None, known
+        text, err = read_host_text('/', host, max_bytes=256 * 1024)
+        return text, err is None
+
+    env, env_source = _environment(entry, None)
+    container['environment'], container['environment_source'] = env, env_source
+    container['entrypoint'], container['entrypoint_creates_optout'] = _entrypoint(entry, read_text)
+    kind, dest, host_path = _persistence(entry, config_dir)
+    container['config_persistence'], container['config_mount'], container['config_host_path'] = kind, dest, host_path
+
+    # the opt-out file and netdata.conf it will start with
+    optout = config_dir + '/' + OPTOUT_FILE_NAME
+    host, known = host_file(optout)
+    st = None
+    if host is not None:
+        try:
+            st = os.stat(host)
+        except OSError:
+            st = None
+    exists = (st is not None) if known else None
+    readable = None
+    why = 'a stopped container: read from its %s' % ('volume' if kind in ('volume', 'bind') else 'layers')
+    if st is not None and stat.S_ISREG(st.st_mode) and st.st_mode & 0o004:
+        readable, why = True, '%s is readable by every user (mode %04o)' % (optout, stat.S_IMODE(st.st_mode))
+    elif exists is False:
+        readable, why = False, '%s does not exist' % optout
+    install['optout_file'].update({
+        'path': optout, 'exists': exists, 'readable_by_agent': readable, 'reason': why,
+        'agent_user': 'netdata', 'readable_at_start': readable, 'reason_at_start': why,
+        'start_user': 'root' if not inspect.get('user') else inspect.get('user'),
+        'script': {'path': optout, 'exists': exists, 'found_by_agent': readable, 'reason': why},
+    })
+    if not known:
+        errors.append('%s: the stopped container\'s files are not readable here (no volume, no overlay '
+                      'layers from the runtime)' % optout)
+    conf_host, conf_known = host_file(config_dir + '/netdata.conf')
+    if conf_host is not None:
+        conf = read_netdata_conf(conf_host, root='/')
+        errors.extend(conf['errors'])
+        install['netdata_conf'].update({'exists': True, 'crash_reports': conf['crash_reports'],
+                                        'web_address': conf['web_address'], 'web_port': conf['web_port'],
+                                        'run_as_user': conf.get('run_as_user')})
+        install['evidence']['web_enabled'] = conf['web_enabled']
+    elif not conf_known:
+        install['netdata_conf']['exists'] = None
+    stock_host, _k = host_file(ct.STOCK_CONFIG_DIR + '/netdata.conf')
+    if stock_host is not None:
+        container['stock_crash_reports'] = read_netdata_conf(stock_host, root='/')['crash_reports']
+    text, _known = read_text(config_dir + '/.install-type')
+    install['install_type'] = parse_install_type(text) if text else None
+    guid_text, _k = read_text('/var/lib/netdata/registry/netdata.public.unique.id')
+    if guid_text:
+        install['machine_guid'], _why = parse_machine_guid(guid_text)
+    # claimed: as installs._fill_claimed reads it
+    claimed_text, _k = read_text('/var/lib/netdata/cloud.d/claimed_id')
+    if claimed_text and claimed_text.strip():
+        install['claimed'] = True
+        install['evidence']['claimed_via'] = '/var/lib/netdata/cloud.d/claimed_id'
+    else:
+        conf_text, _k = read_text('/var/lib/netdata/cloud.d/cloud.conf')
+        if conf_text and claimed_id_from_cloud_conf(conf_text):
+            install['claimed'] = True
+            install['evidence']['claimed_via'] = '/var/lib/netdata/cloud.d/cloud.conf'
+    return install
+
+
+# ---------------------------------------------------------------- all of them
+
+def discover_container_installs(root='/', daemons=(), run_command=None, use_cli=True, live_query=True,
+                                live_timeout=1.0, hello=None):
+    """``(installs, errors)``: one ``kind: container`` install per Netdata container.
+    Never raises; *hello(netns_path, address, port, timeout)* defaults to
+    ``containers.query_hello_in_netns``."""
+    if hello is None:
+        hello = ct.query_hello_in_netns
+    found = ct.discover_containers(root=root, daemons=daemons, run_command=run_command, use_cli=use_cli)
+    installs = []
+    for entry in found['containers']:
+        try:
+            if entry.get('view_root'):
+                install = _running_install(root, entry, live_query, live_timeout, hello)
+            else:
+                install = _stopped_install(root, entry)
+        except Exception as exc:  # one odd container must not hide the others
+            install = _broken_install('/etc/netdata', DEFAULT_PREFIX, 'container',
+                                      'container %s: unexpected %s: %s'
+                                      % (entry.get('name') or entry.get('id'), type(exc).__name__, exc))
+            install['container'] = _container_object(entry)
+        installs.append(install)
+    return installs, found['errors']
