@@ -28,7 +28,7 @@ REPORT = Path(__file__).resolve().parents[1] / "output" / "container-lab-report.
 POSTHOG = "posthog.netdata.cloud"
 _T0 = time.monotonic()
 # The machine's network before anything of this module runs: the lab must leave it alone.
-_MACHINE_LINKS = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+_MACHINE_LINKS = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True).stdout
 _IP_FORWARD = Path("/proc/sys/net/ipv4/ip_forward").read_text()
 _REPORT: dict = {"containers": {}}
 
@@ -282,7 +282,7 @@ def test_nothing_has_a_route_out(container_fleet, container_runtime):
                              "grep -v '^::1 ' || :")
     assert r.stdout.split() == ["lo"], r.stdout
     assert Path("/proc/sys/net/ipv4/ip_forward").read_text() == _IP_FORWARD
-    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True).stdout
     new = {l.split(":")[1].strip() for l in links.splitlines()} - \
         {l.split(":")[1].strip() for l in _MACHINE_LINKS.splitlines()}
     assert not [n for n in new if re.match(r"(docker|cni|podman|veth|br-)", n)], new

@@ -220,7 +220,9 @@ def judge(fleet, host, host_facts, case):
     check("daemon: requests to posthog (no statistics script in v2.6+)", seen["posthog"], 0)
     ch = install["telemetry"]["channels"]
     da, cr = ch["daemon_analytics"], ch["crash_reports"]
-    why = lambda c: "; ".join(c["reasons"])  # noqa: E731
+
+    def why(channel):
+        return "; ".join(channel["reasons"])
     # the facts say what the daemon says
     for key in ("live", "running", "enabled"):
         check(f"daemon_analytics.{key} vs hello ({why(da)})", da[key], seen["hello"])

@@ -177,7 +177,7 @@ class CgroupLayout:
     @property
     def roots(self) -> list[str]:
         """Every hierarchy the host gets a dir in (v1 ones and the cgroup2 one)."""
-        return [m for m, _ in self.v1] + ([self.v2] if self.v2 else [])
+        return [mount for mount, _controllers in self.v1] + ([self.v2] if self.v2 else [])
 
 
 def _cgroup_layout() -> CgroupLayout:
@@ -187,7 +187,7 @@ def _cgroup_layout() -> CgroupLayout:
         controllers = set()
     v1, v2 = [], None
     for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        pre, _, post = line.partition(" - ")
+        pre, _sep, post = line.partition(" - ")
         fields, post = pre.split(), post.split()
         if len(post) < 3 or not fields[4].startswith("/sys/fs/cgroup"):
             continue

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # netdata-lab: entrypoint of the lab's Netdata container images (tests/lab/containers.py
 # installs it as /usr/sbin/run.sh, the path of the official image's entrypoint).
 #
