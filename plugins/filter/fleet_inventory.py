@@ -10,8 +10,11 @@
 - ``records | netdata_fleet.telemetry.fleet_json`` -> inventory.json text (an array, one
   record per line).
 - ``records | netdata_fleet.telemetry.fleet_csv`` -> CSV text, fixed column order.
-- ``records | netdata_fleet.telemetry.fleet_report_html(summary=None, title=..., generated=None)``
-  -> the self-contained report page.
+- ``records | netdata_fleet.telemetry.fleet_report_html(summary=None, title=..., generated=None, source=None)``
+  -> the self-contained report page (``source``: where stored facts came from, for the header).
+
+The action ``netdata_fleet.telemetry.fleet_report`` writes the three files in one task, from
+this run's results, the fact cache or an ``ansible --tree`` directory.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -48,10 +51,11 @@ def fleet_csv(records):
     return render_csv(_records(records, 'fleet_csv'))
 
 
-def fleet_report_html(records, summary=None, title='Netdata fleet inventory', generated=None):
+def fleet_report_html(records, summary=None, title='Netdata fleet inventory', generated=None, source=None):
     records = _records(records, 'fleet_report_html')
     return render_html(records, to_plain(summary) if summary is not None else None,
-                       title=str(title), generated=None if generated is None else str(generated))
+                       title=str(title), generated=None if generated is None else str(generated),
+                       source=None if source is None else str(source))
 
 
 class FilterModule(object):

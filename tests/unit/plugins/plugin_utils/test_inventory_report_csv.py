@@ -26,6 +26,7 @@ EXPECTED_COLUMNS = (
     'cpu_vendor', 'cpu_model', 'cpu_count', 'cpu_freq_hz', 'ram_bytes', 'disk_bytes',
     'cloud_type', 'cloud_instance_type', 'cloud_region',
     'error', 'reasons',
+    'collected_at', 'facts_age_s',
 )
 
 

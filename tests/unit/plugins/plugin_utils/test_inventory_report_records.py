@@ -67,7 +67,7 @@ def test_every_class_is_counted_once():
     summary = summarize(records)
     assert summary['total'] == 9
     assert summary['statuses'] == {'opted_out': 2, 'opted_in': 1, 'partial': 1, 'drifting': 1,
-                                   'absent': 1, 'unreachable': 2, 'failed': 1}
+                                   'absent': 1, 'stale': 0, 'no_facts': 0, 'unreachable': 2, 'failed': 1}
     assert sum(summary['statuses'].values()) == summary['total']
     assert summary['drift'] == 1
     assert summary['reachable'] == 7
@@ -135,7 +135,8 @@ def test_to_plain_drops_ansible_data_tags():
 
 
 def test_statuses_cover_every_class():
-    assert STATUSES == ('opted_out', 'opted_in', 'partial', 'drifting', 'absent', 'unreachable', 'failed')
+    assert STATUSES == ('opted_out', 'opted_in', 'partial', 'drifting', 'absent', 'stale', 'no_facts',
+                        'unreachable', 'failed')
 
 
 def test_render_json_is_one_record_per_line():
