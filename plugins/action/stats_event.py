@@ -213,7 +213,9 @@ class ActionModule(ActionBase):
         try:
             stats_delivery.validate_endpoint(args['endpoint'], args['allow_insecure_http'], loopback_only)
         except stats_delivery.EndpointError as e:
-            raise AnsibleActionFail(str(e))
+            # from None: a chained parser error can quote a password, and ansible-core
+            # before 2.19 puts the chain into the result's "exception" (shown with -vvv).
+            raise AnsibleActionFail(str(e)) from None
         if args['hosts'] is not None:
             batch = task_vars.get('ansible_play_batch') or []
             if not self._task.run_once and len(batch) > 1:

@@ -150,7 +150,7 @@ def validate_endpoint(url, allow_insecure_http=False, loopback_only=False):
         hostname = parts.hostname
     except ValueError as e:
         detail = ': %s' % (e,) if '@' not in url else ''
-        raise EndpointError('endpoint %r is not a valid URL%s' % (shown, detail))
+        raise EndpointError('endpoint %r is not a valid URL%s' % (shown, detail)) from None
     scheme = parts.scheme.lower()
     if scheme not in ('http', 'https'):
         # In "user:pw@host/x" Python reads the user name as the scheme: name no scheme then.

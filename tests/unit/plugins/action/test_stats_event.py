@@ -787,7 +787,8 @@ BAD_ARGS = [
     ({'endpoint': 'https://example.com/capture/'}, 'not loopback'),  # the test guard
     # strings: NUL bytes, wrong types, empty secrets (never echoed)
     ({'api_key': ''}, 'api_key must not be empty'),
-    ({'api_key': None}, 'api_key must not be empty'),
+    # ansible-core before 2.19 refuses None for a str option itself, naming the option
+    ({'api_key': None}, 'api_key'),
     ({'api_key': PASSWORD + '\x00'}, 'api_key contains a NUL byte'),
     ({'api_key': {'k': PASSWORD}}, 'api_key must be a string'),
     ({'api_key': [PASSWORD]}, 'api_key must be a string'),
