@@ -828,7 +828,10 @@ BAD_ARGS = [
 
 
 @pytest.mark.parametrize('mode', ['send', 'flush'])
-@pytest.mark.parametrize('args, fragment', BAD_ARGS, ids=lambda v: repr(v)[:60] if not callable(v) else v.__name__)
+# ids name a callable by its name, never by its repr (an address, which differs between
+# pytest-xdist workers: ansible-test units would refuse the run).
+@pytest.mark.parametrize('args, fragment', BAD_ARGS, ids=lambda v: repr(
+    {k: getattr(x, '__name__', x) for k, x in v.items()} if isinstance(v, dict) else v)[:60])
 def test_bad_argument_fails_clearly_before_anything_is_sent_or_written(
         collector, tmp_path, capsys, mode, args, fragment):
     spool = spool_for(collector, tmp_path, states=('opted_in',)) if mode == 'flush' else \
