@@ -17,8 +17,8 @@ options:
       - Extra Netdata config directories to look for installs in, besides the well-known
         locations (C(/etc/netdata), C(/opt/netdata/etc/netdata), C(/usr/local/etc/netdata)),
         for installs under a custom prefix. The prefix is the path before C(/etc/netdata).
-      - A relative path, or a path that exists but is not a directory, fails the task before
-        anything is read; one that does not exist is not an error.
+      - A relative path, a NUL byte, or a path that exists but is not a directory fails the
+        task before anything is read; one that does not exist is not an error.
     type: list
     elements: path
     default: []
@@ -36,10 +36,20 @@ options:
         (C(/api/v1/registry?action=hello)), on the address and port of its C(netdata.conf),
         never through a proxy. Where a daemon answers, its answer decides the daemon
         analytics channel, and a difference from the configuration is reported as drift.
+      - A v2.3 or later daemon is also asked for the C(crash reports) value its start
+        resolved (its C(/netdata.conf) page).
     type: bool
     default: true
   live_timeout:
     description: Seconds to wait for a daemon's answer to the live query, more than V(0) and at most V(60).
     type: float
     default: 1.0
+  containers:
+    description:
+      - Ask the container runtimes' CLIs (C(docker), C(podman); 5 seconds per call at most) for
+        container names, images, environment, mounts and stopped containers.
+      - With V(false), or where no runtime answers, container agents are still found and
+        judged from C(/proc) alone (stopped ones are then not seen).
+    type: bool
+    default: true
 """

@@ -26,6 +26,45 @@ from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.channels import (
     container_entrypoint_opts_out, decide_host_telemetry, decide_install_telemetry)
 
+# The options of every module that gathers the telemetry facts (netdata_facts, and
+# netdata_optout before and after it writes); documented once, by the doc fragment
+# netdata_fleet.telemetry.discovery.
+DISCOVERY_ARGUMENT_SPEC = dict(
+    config_dir=dict(type='list', elements='path', default=[]),
+    strict=dict(type='bool', default=False),
+    live_query=dict(type='bool', default=True),
+    live_timeout=dict(type='float', default=1.0),
+    containers=dict(type='bool', default=True),
+)
+LIVE_TIMEOUT_MAX = 60
+
+
+def discovery_argument_spec(**options):
+    """DISCOVERY_ARGUMENT_SPEC plus a module's own ``options`` (a fresh dict each call)."""
+    spec = dict((name, dict(option)) for name, option in DISCOVERY_ARGUMENT_SPEC.items())
+    spec.update(options)
+    return spec
+
+
+def timeout_problem(name, seconds):
+    """The message for a timeout option outside (0, LIVE_TIMEOUT_MAX], or None; NaN is outside."""
+    if 0 < seconds <= LIVE_TIMEOUT_MAX:
+        return None
+    return '%s must be more than 0 and at most %d seconds, got %s' % (name, LIVE_TIMEOUT_MAX, seconds)
+
+
+def discovery_argument_problems(params):
+    """What is wrong with the discovery options, as messages naming the option; checked
+    before anything is read (the config dirs' existence is checked by config_dir_problems
+    once the root is known)."""
+    problems = ['config_dir: %r holds a NUL byte' % path
+                for path in params['config_dir'] if '\0' in path]
+    problem = timeout_problem('live_timeout', params['live_timeout'])
+    if problem:
+        problems.append(problem)
+    return problems
+
+
 SUBSETS = ('telemetry', 'system')
 
 # The collection's own integration tests (tests/integration/targets, docs/dev/testing.md)

@@ -15,10 +15,10 @@ description:
   - Sets C(ansible_facts.netdata) on the target.
   - C(system_info) holds the environment facts that Netdata's own C(system-info.sh) reports,
     keyed as that script names them (lowercased, without the C(NETDATA_) prefix), with the
-    same C(unknown)/C(none) conventions, container-versus-host split and os-release then
+    same V(unknown)/V(none) conventions, container-versus-host split and os-release then
     lsb-release fallbacks. Numbers are integers.
   - C(installs) lists every Netdata installation found (native C(/etc/netdata), static
-    C(/opt/netdata/etc/netdata), C(/usr/local/etc/netdata), or the I(config_dir) given),
+    C(/opt/netdata/etc/netdata), C(/usr/local/etc/netdata), or the O(config_dir) given),
     with its version, install type, machine GUID, claimed state, daemon and service
     environment, and a verdict for each telemetry channel.
   - Every Netdata agent in a container on the host (Docker, Podman, containerd, or a runtime
@@ -26,7 +26,7 @@ description:
     are read as the agent sees them, through C(/proc/PID/root), its environment from
     C(/proc/PID/environ) or the runtime's C(Config.Env), its version from the version string
     compiled into its binary (or the image's package database); nothing is run inside the
-    container. Where the runtime's CLI answers (I(containers)), stopped containers are judged
+    container. Where the runtime's CLI answers (O(containers)), stopped containers are judged
     from the environment and mounts they will start with.
   - A Netdata agent has several telemetry channels and which of them a host honours depends
     on its version. The statistics script (up to v2.5) honours the opt-out file and a
@@ -39,6 +39,8 @@ description:
     reported as drift.
   - A host without Netdata is reported as such (C(installed=false)), not as an error.
   - Runs on the target with the Python standard library only.
+extends_documentation_fragment:
+  - netdata_fleet.telemetry.discovery
 author:
   - netdata_fleet maintainers (!UNKNOWN)
 options:
@@ -50,39 +52,6 @@ options:
     type: list
     elements: str
     default: [all]
-  config_dir:
-    description:
-      - Extra Netdata config directories to inspect besides the well-known locations,
-        for installs under a custom prefix. The prefix is the path before C(/etc/netdata).
-    type: list
-    elements: path
-    default: []
-  strict:
-    description:
-      - Count the installer channel (whether kickstart and C(netdata-updater) runs would
-        send events, judged from C(/etc/environment) and C(/etc/profile.d)) toward
-        C(opted_out). It is always reported, and always counts toward C(opted_in).
-    type: bool
-    default: false
-  live_query:
-    description:
-      - Ask each running daemon for its analytics flag over its web API
-        (C(/api/v1/registry?action=hello)) on the address and port of its C(netdata.conf),
-        and a v2.3+ daemon for the C(crash reports) value its start resolved (its C(/netdata.conf)).
-    type: bool
-    default: true
-  live_timeout:
-    description: Seconds to wait for a daemon's answer to the live query.
-    type: float
-    default: 1.0
-  containers:
-    description:
-      - Ask the container runtimes' CLIs (C(docker), C(podman); 5 seconds per call at most) for
-        container names, images, environment, mounts and stopped containers. With C(false),
-        or where no runtime answers, container agents are still found and judged from
-        C(/proc) alone (stopped ones are then not seen).
-    type: bool
-    default: true
   cloud_detection:
     description:
       - Probe the cloud metadata service for C(instance_cloud_*), as C(system-info.sh) does.
@@ -90,7 +59,7 @@ options:
     type: bool
     default: false
   cloud_metadata_url:
-    description: Base URL of the cloud metadata service probed when I(cloud_detection=true).
+    description: Base URL of the cloud metadata service probed when O(cloud_detection=true).
     type: str
     default: http://169.254.169.254
   cloud_timeout:
@@ -112,7 +81,7 @@ notes:
     else what its systemd service would start it with (unit plus drop-ins,
     C(Environment=) and C(EnvironmentFile=), later assignments winning). A daemon that no
     service starts (started by hand) is expected to start again with its own environment.
-  - Values of C(DO_NOT_TRACK) and C(DISABLE_TELEMETRY) are reported as found; C(null)
+  - Values of C(DO_NOT_TRACK) and C(DISABLE_TELEMETRY) are reported as found; V(null)
     means unset, which differs from an empty value.
 seealso:
   - name: Netdata anonymous statistics
@@ -190,7 +159,7 @@ ansible_facts:
               type: str
             kind:
               description: C(native), C(static), C(custom), or C(container) for an agent in a
-                container (see I(container)).
+                container (see RV(ansible_facts.netdata.installs[].container)).
               type: str
             lib_dir:
               description: The install's state dir (holds the registry and C(cloud.d)).
@@ -240,7 +209,7 @@ ansible_facts:
                     - Whether the user the daemon runs as (C(agent_user)) can read it, every
                       directory on the way searchable, with its primary and supplementary groups.
                       This is the check of a daemon below v2.3.0, and of the re-checks of v2.3 to v2.5.
-                    - C(false) when the file is missing. C(null) when undecidable (unknown user, a
+                    - V(false) when the file is missing. V(null) when undecidable (unknown user, a
                       POSIX ACL); the file then does not count as an opt-out.
                   type: bool
                 reason:
@@ -255,7 +224,7 @@ ansible_facts:
                   description: The same check as the user the daemon starts as (C(start_user)).
                     From v2.3.0 the daemon checks the file first while it still has that user's
                     rights, before dropping privileges, and off stays off; a daemon started as root
-                    therefore honours a root-only file. C(null) when it cannot be decided (for example
+                    therefore honours a root-only file. V(null) when it cannot be decided (for example
                     the start user is unknown and only root could read the file).
                   type: bool
                 reason_at_start:
@@ -377,7 +346,7 @@ ansible_facts:
               type: dict
               contains:
                 runtime:
-                  description: C(docker), C(podman), C(containerd) (Kubernetes CRI), or C(unknown)
+                  description: C(docker), C(podman), C(containerd) (Kubernetes CRI), or V(unknown)
                     (a root of its own whose cgroup names no runtime known here).
                   type: str
                 id:
@@ -500,7 +469,7 @@ ansible_facts:
               type: str
             opted_out:
               description: True when every install is opted out (and for a host without Netdata,
-                unless I(strict) and the installer channel is on).
+                unless O(strict) and the installer channel is on).
               type: bool
             opted_in:
               description: True only when every install is opted in. False for a host without Netdata.
@@ -517,7 +486,7 @@ ansible_facts:
           description:
             - The environment facts C(system-info.sh) reports, keyed as it names them,
               lowercased and without C(NETDATA_). Counts, frequency (Hz), RAM and disk
-              size (bytes) are integers, or C(unknown).
+              size (bytes) are integers, or V(unknown).
           returned: when the system subset is gathered
           type: dict
           sample:
@@ -532,21 +501,16 @@ ansible_facts:
             system_total_ram: 25276063744
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._facts import (
-    GatherSubsetError, config_dir_problems, fixture_root, gather_netdata_facts, resolve_gather_subset)
+    GatherSubsetError, config_dir_problems, discovery_argument_problems, discovery_argument_spec,
+    fixture_root, gather_netdata_facts, resolve_gather_subset, timeout_problem)
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.module import NulSafeModule
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
+    module = NulSafeModule(
+        argument_spec=discovery_argument_spec(
             gather_subset=dict(type='list', elements='str', default=['all']),
-            config_dir=dict(type='list', elements='path', default=[]),
-            strict=dict(type='bool', default=False),
-            live_query=dict(type='bool', default=True),
-            live_timeout=dict(type='float', default=1.0),
-            containers=dict(type='bool', default=True),
             cloud_detection=dict(type='bool', default=False),
             cloud_metadata_url=dict(type='str', default='http://169.254.169.254'),
             cloud_timeout=dict(type='float', default=1.0),
@@ -558,9 +522,14 @@ def main():
         subsets = resolve_gather_subset(params['gather_subset'])
     except GatherSubsetError as exc:
         module.fail_json(msg=str(exc))
-    for name in ('live_timeout', 'cloud_timeout'):
-        if not 0 < params[name] <= 60:
-            module.fail_json(msg='%s must be more than 0 and at most 60 seconds, got %s' % (name, params[name]))
+    problems = discovery_argument_problems(params)
+    cloud_timeout = timeout_problem('cloud_timeout', params['cloud_timeout'])
+    if cloud_timeout:
+        problems.append(cloud_timeout)
+    if '\0' in params['cloud_metadata_url']:
+        problems.append('cloud_metadata_url holds a NUL byte')
+    if problems:
+        module.fail_json(msg='; '.join(problems))
     if params['cloud_detection'] and not params['cloud_metadata_url'].startswith(('http://', 'https://')):
         module.fail_json(msg='cloud_metadata_url must be an http:// or https:// URL, got %r'
                          % params['cloud_metadata_url'])

@@ -14,7 +14,7 @@ version_added: "0.1.0"
 description:
   - Discovers every Netdata install of the host (as M(netdata_fleet.telemetry.netdata_facts)
     does) and writes, in one round trip, everything that turns each telemetry channel off
-    (I(opt_out=true)) or back on (I(opt_out=false)).
+    (O(opt_out=true)) or back on (O(opt_out=false)).
   - "Opt-out, per install: the empty opt-out file C(.opt-out-from-anonymous-statistics),
     mode C(0644), in the config dir the daemon uses (C([directories] config) of the
     C(netdata.conf) it reads) and, below v2.6.0, also in the install's compiled-in config
@@ -26,7 +26,7 @@ description:
     C(root:root)) is made C(0644), its content and owner kept, because the daemon checks it
     with C(access(R_OK)) as its own user and ignores a file it cannot read. A file that is
     readable but behind a directory the agent's user cannot search is reported in
-    I(notes) and by I(verify); the directory's mode is left to the admin.
+    RV(notes) and by RV(verify); the directory's mode is left to the admin.
   - "Opt-in: removes the opt-out file, the managed C(crash reports) line and the managed
     drop-in. When the unit or another drop-in sets C(DO_NOT_TRACK) or C(DISABLE_TELEMETRY),
     the managed drop-in is written with empty values and C(UnsetEnvironment=) instead, which
@@ -36,21 +36,23 @@ description:
   - "Container agents (Docker, Podman; see M(netdata_fleet.telemetry.netdata_facts)) get the
     same files in their own config dir: written through the running container's root
     (C(/proc/PID/root)), or into the host path of a stopped container's config volume. A
-    running one that must restart is listed in I(restart_containers) for the role to restart
+    running one that must restart is listed in RV(restart_containers) for the role to restart
     through its runtime. A container whose opt-out lasts only until it is re-created (its
     config dir is its own layer and its environment does not make the image opt it out at
-    start) is listed in I(until_recreated); opting in a container whose environment opts it
+    start) is listed in RV(until_recreated); opting in a container whose environment opts it
     out is reported, never pretended (the image makes the file again at every start)."
   - Files are written atomically (temporary file in the same directory, fsync, rename) with
     explicit owner and mode; a symlink planted at a target path is refused, never followed.
   - A missing or read-only config dir fails the host before anything is written.
   - Returns the post-apply facts under C(ansible_facts.netdata), so a caller needs no
     second round trip to verify.
+extends_documentation_fragment:
+  - netdata_fleet.telemetry.discovery
 author:
   - netdata_fleet maintainers (!UNKNOWN)
 options:
   opt_out:
-    description: C(true) opts every install out of every telemetry channel, C(false) opts it back in.
+    description: V(true) opts every install out of every telemetry channel, V(false) opts it back in.
     type: bool
     default: true
   service_name:
@@ -78,13 +80,13 @@ options:
   installer_env:
     description:
       - Also manage the environment kickstart and C(netdata-updater) runs get. Opt-out writes
-        I(profile_path) and C(DO_NOT_TRACK=1) / C(DISABLE_TELEMETRY=1) in C(/etc/environment);
+        O(profile_path) and C(DO_NOT_TRACK=1) / C(DISABLE_TELEMETRY=1) in C(/etc/environment);
         opt-in removes the profile file when it is managed by this collection and those
         exact lines.
     type: bool
     default: false
   profile_path:
-    description: The profile snippet managed when I(installer_env=true).
+    description: The profile snippet managed when O(installer_env=true).
     type: path
     default: /etc/profile.d/netdata-telemetry.sh
   profile_content:
@@ -98,30 +100,6 @@ options:
     type: list
     elements: path
     default: []
-  config_dir:
-    description: Extra config dirs to look for installs in, as for M(netdata_fleet.telemetry.netdata_facts).
-    type: list
-    elements: path
-    default: []
-  strict:
-    description: Passed to the facts gathered after applying (installer channel counts toward C(opted_out)).
-    type: bool
-    default: false
-  live_query:
-    description: Ask running daemons for their live analytics flag when gathering facts.
-    type: bool
-    default: true
-  live_timeout:
-    description: Seconds to wait for a daemon's answer.
-    type: float
-    default: 1.0
-  containers:
-    description:
-      - Ask the container runtimes' CLIs (C(docker), C(podman)) for container names, images,
-        environment, mounts and stopped containers. With C(false), container agents are
-        still found and judged from C(/proc) alone.
-    type: bool
-    default: true
 attributes:
   check_mode:
     support: full
@@ -134,7 +112,7 @@ attributes:
     description: Returns the post-apply facts under C(ansible_facts.netdata).
 notes:
   - The environment change reaches a running daemon only at restart; the module does not
-    restart, it returns I(restart_required) and the reasons per install.
+    restart, it returns RV(restart_required) and the reasons per install.
 seealso:
   - module: netdata_fleet.telemetry.netdata_facts
   - name: The optout role
@@ -226,10 +204,10 @@ restart_containers:
   elements: dict
   contains:
     label:
-      description: The install, as in I(restart).
+      description: The install, as in RV(restart).
       type: str
     runtime:
-      description: C(docker), C(podman), C(containerd) or C(unknown).
+      description: C(docker), C(podman), C(containerd) or V(unknown).
       type: str
     id:
       description: The container id.
@@ -289,11 +267,11 @@ ansible_facts:
 
 import re
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import changes as optout_apply
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._facts import (
-    config_dir_problems, fixture_root, gather_netdata_facts)
+    config_dir_problems, discovery_argument_problems, discovery_argument_spec, fixture_root,
+    gather_netdata_facts)
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.module import NulSafeModule
 
 # Tests point this at a fixture tree.
 ROOT = '/'
@@ -304,25 +282,8 @@ ROOT = '/'
 # outside /etc/systemd/system.
 _UNIT_NAME_RE = re.compile(r'\A[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\Z')
 _DROPIN_NAME_RE = re.compile(r'\A[A-Za-z0-9_][A-Za-z0-9:_.@+\-]*\.conf\Z')
-_PATH_OPTIONS = ('profile_path', 'container_env_files', 'config_dir')
+_PATH_OPTIONS = ('profile_path', 'container_env_files')
 _TEXT_OPTIONS = ('dropin_content', 'dropin_neutral_content', 'profile_content')
-
-
-class _Module(AnsibleModule):
-    """AnsibleModule whose invocation log survives a NUL byte in an argument.
-
-    AnsibleModule logs the arguments to syslog before run_module() can check them. From
-    Python 3.12 syslog.syslog() refuses a NUL byte (ValueError), and AnsibleModule then
-    fails with "Failed to log to syslog (embedded null character)" instead of
-    argument_problems() naming the bad option: log the NUL as an escape."""
-
-    def log(self, msg, log_args=None):
-        if isinstance(msg, str):
-            msg = msg.replace('\0', '\\x00')
-        if log_args:
-            log_args = dict((k, v.replace('\0', '\\x00') if isinstance(v, str) else v)
-                            for k, v in log_args.items())
-        super(_Module, self).log(msg, log_args=log_args)
 
 
 def gather_facts(params, root='/'):
@@ -371,15 +332,13 @@ def argument_problems(params):
     for option in _TEXT_OPTIONS:
         if params[option] is not None and '\0' in params[option]:
             problems.append('%s holds a NUL byte' % option)
-    timeout = params['live_timeout']
-    if not 0 < timeout <= 60:  # NaN fails this too
-        problems.append('live_timeout must be more than 0 and at most 60 seconds, got %s' % timeout)
+    problems.extend(discovery_argument_problems(params))
     return problems
 
 
 def run_module():
-    module = _Module(
-        argument_spec=dict(
+    module = NulSafeModule(
+        argument_spec=discovery_argument_spec(
             opt_out=dict(type='bool', default=True),
             service_name=dict(type='str', default='netdata'),
             dropin_name=dict(type='str', default='zz-netdata-fleet-telemetry.conf'),
@@ -390,11 +349,6 @@ def run_module():
             profile_path=dict(type='path', default=optout_apply.PROFILE_PATH),
             profile_content=dict(type='str'),
             container_env_files=dict(type='list', elements='path', default=[]),
-            config_dir=dict(type='list', elements='path', default=[]),
-            strict=dict(type='bool', default=False),
-            live_query=dict(type='bool', default=True),
-            live_timeout=dict(type='float', default=1.0),
-            containers=dict(type='bool', default=True),
         ),
         supports_check_mode=True,
     )

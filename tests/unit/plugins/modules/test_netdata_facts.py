@@ -28,12 +28,18 @@ def run_module(capsys, args):
     ({'live_timeout': -1}, 'live_timeout must be more than 0'),
     ({'cloud_timeout': 0}, 'cloud_timeout must be more than 0'),
     ({'cloud_detection': True, 'cloud_metadata_url': 'file:///etc/passwd'}, 'must be an http:// or https:// URL'),
+    ({'live_timeout': float('nan')}, 'live_timeout must be more than 0'),
+    ({'cloud_timeout': float('inf')}, 'cloud_timeout must be more than 0'),
+    ({'config_dir': ['/etc/\0netdata']}, 'config_dir'),
+    ({'config_dir': ['etc/netdata']}, 'not an absolute path'),
+    ({'cloud_metadata_url': 'http://169.254.169.254/\0'}, 'cloud_metadata_url holds a NUL byte'),
 ])
 def test_bad_input_fails_cleanly(capsys, args, message):
     code, result = run_module(capsys, args)
     assert code == 1
     assert result['failed'] is True
     assert message in result['msg']
+    assert 'Traceback' not in result['msg'] and 'syslog' not in result['msg']
 
 
 def test_config_dir_that_is_a_file_fails_cleanly(capsys, tmp_path):
