@@ -56,6 +56,48 @@ def _lab_required() -> bool:
     return os.environ.get("LAB_REQUIRED") == "1" or os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def _fleet_pool(kind: str, make, bases, share: bool):
+    """The body of a session fixture that hands out fleets of one kind: factory(specs,
+    start=True, **kwargs) makes one with ``make(specs, addr_base=..., **kwargs)`` on the
+    first free address base (or the caller's ``addr_base``), returns the same started fleet
+    for the same specs when ``share``, and stops every fleet at the end of the session,
+    even when tests fail."""
+    fleets: list = []
+    by_specs: dict = {}
+
+    def factory(specs, start: bool = True, **kwargs):
+        specs = list(specs)
+        key = repr((specs, sorted(kwargs.items())))
+        if share and key in by_specs and by_specs[key].started:
+            return by_specs[key]
+        chosen = [kwargs.pop("addr_base")] if "addr_base" in kwargs else itertools.islice(bases, 32)
+        last: Exception | None = None
+        for base in chosen:
+            fleet = make(specs, addr_base=base, **kwargs)
+            fleets.append(fleet)
+            if not start:
+                return fleet
+            try:
+                fleet.start()
+            except LabAddressInUse as e:  # another lab (another engineer?) holds the addresses
+                last = e
+                continue
+            by_specs[key] = fleet
+            return fleet
+        raise RuntimeError(f"no free {kind} address base found: {last}")
+
+    factory.fleets = fleets  # type: ignore[attr-defined]
+    yield factory
+    errors = []
+    for fleet in reversed(fleets):
+        try:
+            fleet.stop()
+        except Exception as e:  # stop them all, report afterwards
+            errors.append(f"{fleet.addr_base}: {e!r}")
+    if errors:
+        raise RuntimeError(f"stopping {kind} fleets failed: " + "; ".join(errors))
+
+
 def _address_bases():
     """127.<net>.<k>. for k = 1.. (or continuing a 3-octet LAB_ADDR_BASE)."""
     env = os.environ.get("LAB_ADDR_BASE", "").strip()
@@ -86,36 +128,7 @@ def lab_available() -> None:
 
 @pytest.fixture(scope="session")
 def lab_fleet_factory(lab_available):
-    fleets: list[Fleet] = []
-    bases = _address_bases()
-
-    def factory(specs, start: bool = True, **kwargs) -> Fleet:
-        if "addr_base" in kwargs:  # caller's choice: no retry
-            fleet = Fleet(specs, **kwargs)
-            fleets.append(fleet)
-            return fleet.start() if start else fleet
-        last: Exception | None = None
-        for base in itertools.islice(bases, 32):
-            fleet = Fleet(specs, addr_base=base, **kwargs)
-            fleets.append(fleet)
-            if not start:
-                return fleet
-            try:
-                return fleet.start()
-            except LabAddressInUse as e:  # another lab (another engineer?) holds it
-                last = e
-        raise RuntimeError(f"no free lab address base found: {last}")
-
-    factory.fleets = fleets  # type: ignore[attr-defined]
-    yield factory
-    errors = []
-    for fleet in reversed(fleets):
-        try:
-            fleet.stop()
-        except Exception as e:  # stop them all, report afterwards
-            errors.append(f"{fleet.addr_base}: {e!r}")
-    if errors:
-        raise RuntimeError("stopping lab fleets failed: " + "; ".join(errors))
+    yield from _fleet_pool("lab", Fleet, _address_bases(), share=False)
 
 
 # ---------------------------------------------------------------- systemd hosts
@@ -140,41 +153,12 @@ def systemd_fleet_factory(systemd_lab_available):
     parallel, once per session per spec list (a second call with equal specs returns the
     same fleet); all are stopped at the end of the session, even when tests fail. A spec
     with netdata_v2=True skips the caller when the v2 tarball is missing."""
-    fleets: list[SystemdFleet] = []
-    by_specs: dict[str, SystemdFleet] = {}
-    bases = _systemd_address_bases()
-
-    def factory(specs, **kwargs) -> SystemdFleet:
-        specs = list(specs)
+    def make(specs, **kwargs):
         if any(s.netdata_v2 for s in specs) and lab_rootfs.v2_available():
             pytest.skip(lab_rootfs.v2_available())
-        key = repr((specs, sorted(kwargs.items())))
-        if key in by_specs and by_specs[key].started:
-            return by_specs[key]
-        last: Exception | None = None
-        for base in ([kwargs.pop("addr_base")] if "addr_base" in kwargs
-                     else itertools.islice(bases, 32)):
-            fleet = SystemdFleet(specs, addr_base=base, **kwargs)
-            fleets.append(fleet)
-            try:
-                fleet.start()
-            except LabAddressInUse as e:  # another lab holds the addresses
-                last = e
-                continue
-            by_specs[key] = fleet
-            return fleet
-        raise RuntimeError(f"no free systemd lab address base found: {last}")
+        return SystemdFleet(specs, **kwargs)
 
-    factory.fleets = fleets  # type: ignore[attr-defined]
-    yield factory
-    errors = []
-    for fleet in reversed(fleets):
-        try:
-            fleet.stop()
-        except Exception as e:  # stop them all, report afterwards
-            errors.append(f"{fleet.addr_base}: {e!r}")
-    if errors:
-        raise RuntimeError("stopping systemd lab fleets failed: " + "; ".join(errors))
+    yield from _fleet_pool("systemd lab", make, _systemd_address_bases(), share=True)
 
 
 @pytest.fixture(scope="session")
@@ -212,43 +196,14 @@ def container_fleet_factory(container_lab_available):
     """factory(specs, **ContainerFleet kwargs) -> a started ContainerFleet (hosts up, their
     runtimes running), once per session per spec list; all stopped at the end of the
     session, even when tests fail."""
-    fleets: list = []
-    by_specs: dict = {}
-    bases = _container_address_bases()
-
-    def factory(specs, **kwargs):
-        specs = list(specs)
+    def make(specs, **kwargs):
         reason = lab_containers.container_lab_prerequisites(
             runtimes={r for s in specs for r in s.runtimes})
         if reason:
             _skip_or_fail(reason)
-        key = repr((specs, sorted(kwargs.items())))
-        if key in by_specs and by_specs[key].started:
-            return by_specs[key]
-        last: Exception | None = None
-        for base in ([kwargs.pop("addr_base")] if "addr_base" in kwargs
-                     else itertools.islice(bases, 32)):
-            fleet = lab_containers.ContainerFleet(specs, addr_base=base, **kwargs)
-            fleets.append(fleet)
-            try:
-                fleet.start()
-            except LabAddressInUse as e:  # another lab holds the addresses
-                last = e
-                continue
-            by_specs[key] = fleet
-            return fleet
-        raise RuntimeError(f"no free container lab address base found: {last}")
+        return lab_containers.ContainerFleet(specs, **kwargs)
 
-    factory.fleets = fleets  # type: ignore[attr-defined]
-    yield factory
-    errors = []
-    for fleet in reversed(fleets):
-        try:
-            fleet.stop()
-        except Exception as e:  # stop them all, report afterwards
-            errors.append(f"{fleet.addr_base}: {e!r}")
-    if errors:
-        raise RuntimeError("stopping container lab fleets failed: " + "; ".join(errors))
+    yield from _fleet_pool("container lab", make, _container_address_bases(), share=True)
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,6 @@ import re
 import resource
 import shlex
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -60,11 +59,11 @@ import uuid
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from . import netdata_daemon, rootfs, snippets
+from . import netdata_daemon, procs, rootfs, snippets
 from .fleet import (SSH_PORT, SYSTEM_PATH, Fleet, Host, HostSpec, LabAddressInUse, LabError,
                     _set_pdeathsig, lab_prerequisites, port_free)
 from .netdata_daemon import NETDATA_PORT
-from .systemd_hosts import _cgroup_pids, _mounts_under, _remove_cgroup_dirs
+from .systemd_hosts import _mounts_under, _remove_cgroup_dirs, reap_dead_controllers_runs
 
 LAB_DIR = Path(__file__).resolve().parent
 CACHE_DIR = Path(os.environ.get("LAB_CONTAINER_CACHE") or rootfs.REPO_ROOT / ".build" / "lab-containers")
@@ -873,35 +872,7 @@ class Runtime:
         mp = self.machine_pid(name)
         if mp is None:
             return {"pss_kb": 0, "rss_kb": 0, "processes": 0}
-        return _memory_of(_pids_in_ns(os.readlink(f"/proc/{mp}/ns/pid")))
-
-
-def _pids_in_ns(ns: str) -> list[int]:
-    out = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                if os.readlink(f"/proc/{d}/ns/pid") == ns:
-                    out.append(int(d))
-            except OSError:
-                pass
-    return out
-
-
-def _memory_of(pids: Iterable[int]) -> dict[str, int]:
-    pss = rss = n = 0
-    for pid in pids:
-        try:
-            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-        except OSError:
-            continue
-        n += 1
-        for line in text.splitlines():
-            if line.startswith("Pss:"):
-                pss += int(line.split()[1])
-            elif line.startswith("Rss:"):
-                rss += int(line.split()[1])
-    return {"pss_kb": pss, "rss_kb": rss, "processes": n}
+        return procs.memory_of(procs.pids_in_pidns(os.readlink(f"/proc/{mp}/ns/pid")))
 
 
 # ------------------------------------------------------------------------ the fleet
@@ -1120,7 +1091,7 @@ class ContainerFleet(Fleet):
         forwards = [p for ps in self.host_forwards.values() for p in ps] + \
             [c.forward for c in self.containers.values() if c.forward is not None]
         for p in forwards:
-            _killpg(p)
+            procs.killpg(p)
         for p in forwards:
             try:
                 p.wait(timeout=5)
@@ -1147,18 +1118,9 @@ class ContainerFleet(Fleet):
         out = dict(super().leftover_processes())
         ours = {p.pid for ps in self.host_forwards.values() for p in ps} | \
             {c.forward.pid for c in self.containers.values() if c.forward is not None}
-        pids = set()
         for h in self.hosts:
-            pids |= _cgroup_pids(self.cgroup_dirs(h))
-        for pid in ours | pids:
-            try:
-                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
-                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
-                    errors="replace").strip()
-            except OSError:
-                continue
-            if state != "Z":
-                out[pid] = cmd
+            ours |= procs.cgroup_pids(self.cgroup_dirs(h))
+        out.update(procs.lab_leftovers((), ours, None))
         return sorted(out.items())
 
     def leftover_cgroups(self) -> list[str]:
@@ -1196,7 +1158,7 @@ class ContainerFleet(Fleet):
     def memory(self, host: str) -> dict[str, int]:
         """PSS/RSS (kB) of everything in the host's cgroup dirs: sshd, the runtimes, every
         container."""
-        return _memory_of(_cgroup_pids(self.cgroup_dirs(host)))
+        return procs.memory_of(procs.cgroup_pids(self.cgroup_dirs(host)))
 
     def storage_kb(self, host: str) -> dict[str, int]:
         """kB used in the host's runtime storage tmpfs (memory not counted in memory())."""
@@ -1213,14 +1175,6 @@ class ContainerFleet(Fleet):
                 "containers": {f"{k[0]}/{k[1]}/{k[2]}": c.addr for k, c in self.containers.items()}}
 
 
-def _killpg(p: subprocess.Popen) -> None:
-    if p.poll() is None:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
 def reap_stale_runs() -> None:
     """Clean up after runs whose controller died before stop(): their cgroup dirs (what is
     left in them is killed) and work dirs (/tmp/netdata-ctlab-<pid>-*)."""
@@ -1228,23 +1182,7 @@ def reap_stale_runs() -> None:
         layout = _cgroup_layout()
     except LabError:
         return
-    for r in layout.roots:
-        parent = Path(r) / CGROUP_PARENT
-        if not parent.is_dir():
-            continue
-        for run in parent.iterdir():
-            m = re.match(re.escape(WORKDIR_PREFIX) + r"(\d+)-", run.name)
-            if run.is_dir() and m and not os.path.exists(f"/proc/{m.group(1)}"):
-                _remove_cgroup_dirs([p for p in run.iterdir() if p.is_dir()])
-                for d in (run, parent):
-                    try:
-                        os.rmdir(d)
-                    except OSError:
-                        pass
-    for p in Path("/tmp").glob(f"{WORKDIR_PREFIX}*-*"):
-        m = re.match(re.escape(WORKDIR_PREFIX) + r"(\d+)-", p.name)
-        if m and p.is_dir() and not os.path.exists(f"/proc/{m.group(1)}") and not _mounts_under(p):
-            shutil.rmtree(p, ignore_errors=True)
+    reap_dead_controllers_runs(layout.roots, CGROUP_PARENT, WORKDIR_PREFIX)
 
 
 if __name__ == "__main__":  # python -m tests.lab.containers: build (or show) the image cache

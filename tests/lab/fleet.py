@@ -26,7 +26,7 @@ import uuid
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from . import netdata_daemon, snippets
+from . import netdata_daemon, procs, snippets
 from .netdata_daemon import NETDATA_PORT, SCRIPTS_DIR
 
 LAB_DIR = Path(__file__).resolve().parent
@@ -216,6 +216,31 @@ def lab_prerequisites() -> str | None:
 
 
 # ------------------------------------------------------------------------ Fleet
+def inventory_text(fleet, hostvars_of, more_vars: Sequence[str]) -> str:
+    """The INI inventory of a lab fleet (its hosts in [lab] and in their spec's groups),
+    with the connection settings every lab shares and ``more_vars`` in [lab:vars]."""
+    lines = ["[lab]"]
+    groups: dict[str, list[str]] = {}
+    for h in fleet.hosts.values():
+        hv = " ".join(f"{k}={shlex.quote(json.dumps(v) if not isinstance(v, str) else v)}"
+                      for k, v in hostvars_of(h).items())
+        lines.append(f"{h.name} ansible_host={h.addr} {hv}".rstrip())
+        for g in h.spec.groups:
+            groups.setdefault(g, []).append(h.name)
+    for g, members in groups.items():
+        lines += ["", f"[{g}]", *members]
+    lines += ["", "[lab:vars]",
+              f"ansible_port={SSH_PORT}",
+              "ansible_user=root",
+              f"ansible_ssh_private_key_file={fleet.key_path}",
+              f"ansible_ssh_common_args='{fleet._ssh_common_args()}'",
+              "ansible_python_interpreter=/usr/bin/python3",
+              *more_vars,
+              f"lab_addr_base={fleet.addr_base}",
+              f"lab_netdata_port={fleet.netdata_port}", ""]
+    return "\n".join(lines)
+
+
 class Fleet:
     """Fleet(specs, addr_base=None, workdir=None) -- use as a context manager or call
     start()/stop(). Host i (0-based, in spec order) listens on <addr_base><i+1>:2222."""
@@ -318,27 +343,8 @@ class Fleet:
                 f"-o ControlPath={self.control_dir}/%C")
 
     def _inventory(self) -> str:
-        lines = ["[lab]"]
-        for h in self.hosts.values():
-            hv = " ".join(f"{k}={shlex.quote(json.dumps(v) if not isinstance(v, str) else v)}"
-                          for k, v in h.spec.hostvars.items())
-            lines.append(f"{h.name} ansible_host={h.addr} {hv}".rstrip())
-        groups: dict[str, list[str]] = {}
-        for h in self.hosts.values():
-            for g in h.spec.groups:
-                groups.setdefault(g, []).append(h.name)
-        for g, members in groups.items():
-            lines += ["", f"[{g}]", *members]
-        lines += ["", "[lab:vars]",
-                  f"ansible_port={SSH_PORT}",
-                  "ansible_user=root",
-                  f"ansible_ssh_private_key_file={self.key_path}",
-                  f"ansible_ssh_common_args='{self._ssh_common_args()}'",
-                  "ansible_python_interpreter=/usr/bin/python3",
-                  f"netdata_telemetry_restart_command={RESTART_COMMAND}",
-                  f"lab_addr_base={self.addr_base}",
-                  f"lab_netdata_port={self.netdata_port}", ""]
-        return "\n".join(lines)
+        return inventory_text(self, lambda h: h.spec.hostvars,
+                              [f"netdata_telemetry_restart_command={RESTART_COMMAND}"])
 
     # ---- lifecycle ---------------------------------------------------------------
     def __enter__(self) -> "Fleet":
@@ -486,26 +492,9 @@ class Fleet:
     def leftover_processes(self) -> list[tuple[int, str]]:
         """Processes on the machine that belong to this lab: anything in one of its
         PID namespaces, its unshare processes, ssh clients using its control dir."""
-        nss = {h.pidns for h in self.hosts.values() if h.pidns}
-        ours = {h.proc.pid for h in self.hosts.values() if h.proc is not None}
-        out = []
-        for d in os.listdir("/proc"):
-            if not d.isdigit():
-                continue
-            pid = int(d)
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
-                ns = os.readlink(f"/proc/{pid}/ns/pid")
-                with open(f"/proc/{pid}/stat") as f:
-                    state = f.read().rsplit(")", 1)[-1].split()[0]
-            except OSError:
-                continue
-            if state == "Z" and pid in ours:
-                continue
-            if ns in nss or pid in ours or str(self.workdir) in cmd:
-                out.append((pid, cmd))
-        return out
+        return procs.lab_leftovers({h.pidns for h in self.hosts.values() if h.pidns},
+                                   {h.proc.pid for h in self.hosts.values() if h.proc is not None},
+                                   str(self.workdir))
 
     def ports_free(self) -> bool:
         return all(port_free(h.addr, p) for h in self.hosts.values() for p in (SSH_PORT, self.netdata_port))

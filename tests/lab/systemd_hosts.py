@@ -40,8 +40,8 @@ import urllib.error
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from . import netdata_daemon, rootfs
-from .fleet import SSH_PORT, Fleet, LabAddressInUse, LabError, _set_pdeathsig, port_free
+from . import netdata_daemon, procs, rootfs
+from .fleet import SSH_PORT, Fleet, LabAddressInUse, LabError, _set_pdeathsig, inventory_text, port_free
 from .netdata_daemon import NETDATA_PORT
 
 DEFAULT_ADDR_BASE = "127.32.0."
@@ -312,29 +312,11 @@ class SystemdFleet:
         self.inventory_path.write_text(self._inventory())
 
     def _inventory(self) -> str:
-        lines = ["[lab]"]
-        for h in self.hosts.values():
+        def hostvars(h: SystemdHost) -> dict:
             hv = dict(h.spec.hostvars)
             hv.setdefault("lab_netdata_install", "static" if h.spec.netdata_v2 else "native")
-            hv_text = " ".join(f"{k}={shlex.quote(json.dumps(v) if not isinstance(v, str) else v)}"
-                               for k, v in hv.items())
-            lines.append(f"{h.name} ansible_host={h.addr} {hv_text}".rstrip())
-        groups: dict[str, list[str]] = {}
-        for h in self.hosts.values():
-            for g in h.spec.groups:
-                groups.setdefault(g, []).append(h.name)
-        for g, members in groups.items():
-            lines += ["", f"[{g}]", *members]
-        lines += ["", "[lab:vars]",
-                  f"ansible_port={SSH_PORT}",
-                  "ansible_user=root",
-                  f"ansible_ssh_private_key_file={self.key_path}",
-                  f"ansible_ssh_common_args='{self._ssh_common_args()}'",
-                  "ansible_python_interpreter=/usr/bin/python3",
-                  "lab_systemd=true",
-                  f"lab_addr_base={self.addr_base}",
-                  f"lab_netdata_port={self.netdata_port}", ""]
-        return "\n".join(lines)
+            return hv
+        return inventory_text(self, hostvars, ["lab_systemd=true"])
 
     # ---- lifecycle ---------------------------------------------------------------
     def __enter__(self) -> "SystemdFleet":
@@ -455,12 +437,12 @@ class SystemdFleet:
         lives in yet another PID namespace. Sets h.nspawn on the way."""
         try:
             if h.nspawn is None:
-                kids = _children(h.proc.pid)
+                kids = procs.children(h.proc.pid)
                 if not kids or "systemd-nspawn" not in Path(f"/proc/{kids[0]}/cmdline").read_text():
                     return None
                 h.nspawn = kids[0]
             own = os.readlink(f"/proc/{h.nspawn}/ns/pid")
-            for kid in _children(h.nspawn):
+            for kid in procs.children(h.nspawn):
                 if os.readlink(f"/proc/{kid}/ns/pid") != own:
                     return kid
         except OSError:
@@ -553,10 +535,10 @@ class SystemdFleet:
         The overlays lived in the wrappers' mount namespaces and are gone with them."""
         for h in self.hosts.values():
             for p in h.forwards:
-                _killpg(p, signal.SIGKILL)
+                procs.killpg(p, signal.SIGKILL)
         for h in self.hosts.values():
             # nspawn turns SIGTERM into SIGRTMIN+3 for the host's systemd: a clean poweroff.
-            if h.proc is not None and h.proc.poll() is None and h.nspawn and _alive(h.nspawn):
+            if h.proc is not None and h.proc.poll() is None and h.nspawn and procs.alive(h.nspawn):
                 try:
                     os.kill(h.nspawn, signal.SIGTERM)
                 except ProcessLookupError:
@@ -570,8 +552,8 @@ class SystemdFleet:
                     pass
         for h in self.hosts.values():
             if h.proc is not None and h.proc.poll() is None:
-                _killpg(h.proc, signal.SIGKILL)
-            if h.leader and _alive(h.leader) and h.pidns and _pidns(h.leader) == h.pidns:
+                procs.killpg(h.proc, signal.SIGKILL)
+            if h.leader and procs.alive(h.leader) and h.pidns and procs.pidns_of(h.leader) == h.pidns:
                 os.kill(h.leader, signal.SIGKILL)  # takes the whole PID namespace
             for p in h.forwards:
                 try:
@@ -602,29 +584,13 @@ class SystemdFleet:
     def leftover_processes(self) -> list[tuple[int, str]]:
         """Processes of this lab still on the machine: in a host's PID namespace or
         cgroups, the wrappers/nspawn, the forwards, ssh clients on its control dir."""
-        nss = {h.pidns for h in self.hosts.values() if h.pidns}
-        ours = {p.pid for h in self.hosts.values() for p in [h.proc, *h.forwards] if p is not None}
-        in_cg = set()
+        in_cgroups: set[int] = set()
         for h in self.hosts.values():
-            in_cg |= _cgroup_pids(h.cgroups)
-        out = []
-        for d in os.listdir("/proc"):
-            if not d.isdigit():
-                continue
-            pid = int(d)
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
-                ns = os.readlink(f"/proc/{pid}/ns/pid")
-                with open(f"/proc/{pid}/stat") as f:
-                    state = f.read().rsplit(")", 1)[-1].split()[0]
-            except OSError:
-                continue
-            if state == "Z" and pid in ours:
-                continue
-            if ns in nss or pid in ours or pid in in_cg or str(self.workdir) in cmd:
-                out.append((pid, cmd))
-        return out
+            in_cgroups |= procs.cgroup_pids(h.cgroups)
+        return procs.lab_leftovers(
+            {h.pidns for h in self.hosts.values() if h.pidns},
+            {p.pid for h in self.hosts.values() for p in [h.proc, *h.forwards] if p is not None},
+            str(self.workdir), in_cgroups)
 
     @property
     def inventory(self) -> Path:
@@ -744,19 +710,7 @@ class SystemdFleet:
     def memory(self, host: str) -> dict[str, int]:
         """Memory of everything in the host's cgroup (its systemd and all services),
         from the machine: PSS and RSS summed over the processes, in kB."""
-        pss = rss = n = 0
-        for pid in _cgroup_pids(self.hosts[host].cgroups):
-            try:
-                text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-            except OSError:
-                continue
-            n += 1
-            for line in text.splitlines():
-                if line.startswith("Pss:"):
-                    pss += int(line.split()[1])
-                elif line.startswith("Rss:"):
-                    rss += int(line.split()[1])
-        return {"pss_kb": pss, "rss_kb": rss, "processes": n}
+        return procs.memory_of(procs.cgroup_pids(self.hosts[host].cgroups))
 
     def report(self) -> dict:
         """Timings and memory per host (for logs and the smoke test)."""
@@ -817,55 +771,13 @@ def parse_systemd_environment(value: str) -> dict[str, str]:
     return dict(w.split("=", 1) for w in words if "=" in w)
 
 
-def _children(pid: int) -> list[int]:
-    out: list[int] = []
-    for t in os.listdir(f"/proc/{pid}/task"):
-        out += [int(k) for k in Path(f"/proc/{pid}/task/{t}/children").read_text().split()]
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except OSError:
-        return False
-
-
-def _pidns(pid: int) -> str | None:
-    try:
-        return os.readlink(f"/proc/{pid}/ns/pid")
-    except OSError:
-        return None
-
-
-def _killpg(p: subprocess.Popen, sig: int) -> None:
-    if p.poll() is None:
-        try:
-            os.killpg(p.pid, sig)
-        except ProcessLookupError:
-            pass
-
-
-def _cgroup_pids(dirs) -> set[int]:
-    pids: set[int] = set()
-    for d in dirs:
-        for root, _dirs, files in os.walk(d):
-            if "cgroup.procs" in files:
-                try:
-                    pids |= {int(x) for x in Path(root, "cgroup.procs").read_text().split()}
-                except OSError:
-                    pass
-    return pids
-
-
 def _remove_cgroup_dirs(dirs, timeout: float = 10.0) -> None:
     """Kill what is still in the dirs, then rmdir them bottom-up."""
     deadline = time.monotonic() + timeout
     for d in dirs:
         d = Path(d)
         while d.exists():
-            for pid in _cgroup_pids([d]):
+            for pid in procs.cgroup_pids([d]):
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
@@ -901,20 +813,31 @@ def _mounts_under(path: Path) -> list[str]:
 def reap_stale_runs() -> None:
     """Clean up after runs whose controller died before stop(): kill what is left in
     their cgroups, remove the cgroup dirs and their work dirs (/tmp/netdata-sdlab-<pid>-*)."""
-    for r in _cgroup_roots():
-        parent = Path(r) / CGROUP_PARENT
+    reap_dead_controllers_runs(_cgroup_roots(), CGROUP_PARENT, "netdata-sdlab-")
+
+
+def reap_dead_controllers_runs(cgroup_roots: Iterable[str], cgroup_parent: str, prefix: str) -> None:
+    """The runs named ``<prefix><controller pid>-*`` whose controller is gone: their cgroup
+    dirs under ``cgroup_parent`` (what is left in them is killed) and their work dirs in /tmp
+    (unless something is still mounted there)."""
+    run_name = re.compile(re.escape(prefix) + r"(\d+)-")
+
+    def dead(name: str) -> bool:
+        m = run_name.match(name)
+        return bool(m) and not os.path.exists(f"/proc/{m.group(1)}")
+
+    for r in cgroup_roots:
+        parent = Path(r) / cgroup_parent
         if not parent.is_dir():
             continue
         for run in parent.iterdir():
-            m = re.match(r"netdata-sdlab-(\d+)-", run.name)
-            if run.is_dir() and m and not os.path.exists(f"/proc/{m.group(1)}"):
+            if run.is_dir() and dead(run.name):
                 _remove_cgroup_dirs([p for p in run.iterdir() if p.is_dir()])
                 for d in (run, parent):
                     try:
                         os.rmdir(d)
                     except OSError:
                         pass
-    for p in Path("/tmp").glob("netdata-sdlab-*-*"):
-        m = re.match(r"netdata-sdlab-(\d+)-", p.name)
-        if m and p.is_dir() and not os.path.exists(f"/proc/{m.group(1)}") and not _mounts_under(p):
+    for p in Path("/tmp").glob(f"{prefix}*-*"):
+        if p.is_dir() and dead(p.name) and not _mounts_under(p):
             shutil.rmtree(p, ignore_errors=True)
