@@ -93,7 +93,7 @@ def test_netdata_facts_reads_the_fixture_tree(tmp_path, monkeypatch, capsys):
     root = _fixture(tmp_path)
     monkeypatch.setenv(FIXTURE_ROOT_ENV, root)
     warned = []
-    monkeypatch.setattr(netdata_facts.AnsibleModule, 'warn', lambda self, msg: warned.append(msg))
+    monkeypatch.setattr(netdata_facts.NulSafeModule, 'warn', lambda self, msg: warned.append(msg))
     assert _run(netdata_facts, {'gather_subset': ['telemetry'], 'live_query': False}) == 0
     result = json.loads(capsys.readouterr().out)
     installs = result['ansible_facts']['netdata']['installs']
