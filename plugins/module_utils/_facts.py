@@ -16,6 +16,7 @@ import time
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.files import host_path
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.service_manager import detect_service_manager
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.start_mechanisms import host_start, install_start
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.installs import (
     TELEMETRY_VARS, config_dir_problems, default_run_command, discover_installs)
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.installer_env import installer_environment
@@ -141,18 +142,32 @@ def _fixture_run_command(root):
 def _configured_env(install):
     """The environment the install's daemon would start with, or None when unknown.
 
-    The systemd unit's environment applies to the install its ExecStart runs; for an
-    install that no unit we found starts, nothing tells what its daemon would get.
+    A container's: what its runtime starts it with. A host install's: what the mechanism
+    that starts it gives it (``installs[].start``: the systemd unit and drop-ins, OpenRC's
+    conf.d exports, ...), for the install that mechanism starts; for an install that
+    nothing we found starts, nothing tells what its daemon would get.
     """
-    evidence = install.get('evidence') or {}
-    service = install.get('service') or {}
     if install.get('kind') == 'container':
         # what the runtime starts it with: Config.Env, or the running agent's own
         env = (install.get('container') or {}).get('environment')
         return None if env is None else dict((name, env.get(name)) for name in TELEMETRY_VARS)
-    if service.get('unit') is None or evidence.get('service_starts_this_install') is False:
+    start = install.get('start') or {}
+    env = start.get('environment')
+    if start.get('mechanism') in (None, 'none') or start.get('starts_this_install') is False or env is None:
         return None
-    return dict((name, (service.get('environment') or {}).get(name)) for name in TELEMETRY_VARS)
+    return dict((name, env.get(name)) for name in TELEMETRY_VARS)
+
+
+def _add_start(installs, service_manager, root):
+    """``installs[].start`` of every host install: one reading of the host's start files."""
+    host = None
+    for install in installs:
+        if install.get('kind') == 'container':
+            continue
+        if host is None:
+            host = host_start(service_manager, root=root, systemd_unit=(install.get('service') or {}).get('unit'))
+        evidence = install.get('evidence') or {}
+        install['start'] = install_start(host, install, evidence.get('service_starts_this_install'))
 
 
 def _container_next_start(install):
@@ -308,6 +323,8 @@ def gather_telemetry(root='/', config_dirs=(), strict=False, live_query=True, li
         root=root, daemons=proc_scan.get('daemons') or [], run_command=cli_run_command, use_cli=containers,
         live_query=live_query, live_timeout=live_timeout, hello=container_hello)
     installs.extend(container_installs)
+    service_manager = detect_service_manager(root)
+    _add_start(installs, service_manager, root)
     for install in installs:
         install['telemetry'] = _install_verdict(install, installer_env, strict)
         if install.get('kind') == 'container' and isinstance(install.get('container'), dict):
@@ -318,7 +335,7 @@ def gather_telemetry(root='/', config_dirs=(), strict=False, live_query=True, li
         install['service']['starts_this_install'] = evidence.get('service_starts_this_install')
     facts = {
         'installed': bool(installs),
-        'service_manager': detect_service_manager(root),
+        'service_manager': service_manager,
         'installs': installs,
         'installer': {'environment': installer_env, 'sources': installer['sources']},
         # every install by a name that tells a container's /etc/netdata from the host's

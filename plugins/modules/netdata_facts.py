@@ -78,9 +78,12 @@ attributes:
     description: Sets C(ansible_facts.netdata).
 notes:
   - The agent's environment is the running daemon's (C(/proc/PID/environ)) when it runs,
-    else what its systemd service would start it with (unit plus drop-ins,
-    C(Environment=) and C(EnvironmentFile=), later assignments winning). A daemon that no
-    service starts (started by hand) is expected to start again with its own environment.
+    else what the mechanism that starts it would start it with
+    (RV(ansible_facts.netdata.installs[].start)), that is the systemd unit plus drop-ins
+    (C(Environment=) and C(EnvironmentFile=), later assignments winning), OpenRC's
+    C(/etc/conf.d/netdata) exports, a SysV script's, a runit C(run) script's or dinit's
+    C(env-file). A daemon that nothing we found starts (started by hand) is expected to
+    start again with its own environment.
   - Values of C(DO_NOT_TRACK) and C(DISABLE_TELEMETRY) are reported as found; V(null)
     means unset, which differs from an empty value.
 seealso:
@@ -275,7 +278,9 @@ ansible_facts:
                   type: int
                   sample: 19999
             service:
-              description: The environment the install's systemd service would start the daemon with.
+              description: The environment the install's systemd service would start the daemon with
+                (read wherever its unit exists; it counts where systemd starts the agent, see
+                RV(ansible_facts.netdata.installs[].start)).
               type: dict
               contains:
                 unit:
@@ -292,6 +297,54 @@ ansible_facts:
                   description: Whether the unit's C(ExecStart) runs this install's binary (null when
                     unknown). The service environment applies only to the install it starts.
                   type: bool
+            start:
+              description:
+                - What starts this install's agent and the environment it gives it at its next
+                  start (a host install; a container's agent is started by its runtime, see
+                  RV(ansible_facts.netdata.installs[].container)).
+                - The mechanism is the one of the host's service manager (RV(ansible_facts.netdata.service_manager)),
+                  from its files for the service C(netdata), or V(none) when it has none. Where no manager
+                  runs the host (a chroot, an image being built), the first that exists of the systemd
+                  unit, an OpenRC script, a runit C(run) script, a dinit description and a SysV script,
+                  which is what starts the agent once the host boots.
+              type: dict
+              returned: for host installs
+              contains:
+                mechanism:
+                  description: How the agent is started.
+                  type: str
+                  choices: [systemd, openrc, runit, sysvinit, dinit, none]
+                files:
+                  description:
+                    - The files it was read from, in the order they apply. OpenRC
+                      C(/etc/rc.conf), C(/etc/rc.conf.d/*.conf), C(/etc/conf.d/netdata.<runlevel>) or
+                      else C(/etc/conf.d/netdata), the init script (as C(openrc-run) sources them); the
+                      systemd unit and its drop-ins; the script and what it sources.
+                  type: list
+                  elements: str
+                  sample: [/etc/conf.d/netdata, /etc/init.d/netdata]
+                command:
+                  description: The program it starts (OpenRC's C(command), a SysV script's C(DAEMON)),
+                    or null when not a plain value (and for systemd, whose C(ExecStart) is read with RV(ansible_facts.netdata.installs[].service)).
+                  type: str
+                starts_this_install:
+                  description: Whether that program is this install's binary (null when unknown). The
+                    environment applies only to the install it starts.
+                  type: bool
+                environment:
+                  description:
+                    - C(DO_NOT_TRACK) and C(DISABLE_TELEMETRY) as the agent would get them (null when
+                      unset). For OpenRC, SysV and runit only what is exported reaches it
+                      (C(export DO_NOT_TRACK=1)); a plain assignment does not.
+                    - Null for the whole mapping when it cannot be told (a value set under a condition or
+                      by a command, C(rc_env_allow) passing the caller's value through, an env dir), and
+                      for V(none).
+                  type: dict
+                  sample: {DO_NOT_TRACK: '1', DISABLE_TELEMETRY: '1'}
+                errors:
+                  description: Why something could not be read or told, one line each.
+                  type: list
+                  elements: str
             daemon:
               description: The install's running daemon, if any.
               type: dict

@@ -20,8 +20,20 @@ description:
     C(netdata.conf) it reads) and, below v2.6.0, also in the install's compiled-in config
     dir that C(anonymous-statistics.sh) tests; C([global] crash reports = off) in the
     C(netdata.conf) the daemon reads (the C(-c) of the running daemon or of the service's
-    C(ExecStart), else the install's; every other byte kept); and, once per host, a
-    systemd drop-in for the service setting C(DO_NOT_TRACK=1) and C(DISABLE_TELEMETRY=1)."
+    C(ExecStart), else the install's; every other byte kept); and, once per host, the agent's
+    start environment C(DO_NOT_TRACK=1) and C(DISABLE_TELEMETRY=1) where the host's init
+    takes it (see the next paragraph)."
+  - "The start environment, by the host's service manager (RV(service_manager)): systemd, or
+    none at all (a chroot, an image being built, which a later systemd boot reads), gets a
+    systemd drop-in for the service. OpenRC gets a managed block at the end of the service's
+    C(/etc/conf.d) file (C(/etc/conf.d/<service>.<runlevel>) when that exists, since
+    C(openrc-run) then reads only it), C(export DO_NOT_TRACK=1) and
+    C(export DISABLE_TELEMETRY=1), the file created when missing and every other line kept;
+    also where no manager runs and C(/etc/init.d/<service>) is an C(openrc-run) script. runit,
+    SysV init and dinit get nothing: Netdata's files for them read no environment file, and
+    RV(notes) says the drop-in and the environment do not apply; the opt-out file and
+    C(crash reports = off) do the opt-out there. No drop-in is written where another init
+    runs the host."
   - An existing opt-out file that not everyone may read (for example C(0600) or C(0640)
     C(root:root)) is made C(0644), its content and owner kept, because the daemon checks it
     with C(access(R_OK)) as its own user and ignores a file it cannot read. A file that is
@@ -30,7 +42,11 @@ description:
   - "Opt-in: removes the opt-out file, the managed C(crash reports) line and the managed
     drop-in. When the unit or another drop-in sets C(DO_NOT_TRACK) or C(DISABLE_TELEMETRY),
     the managed drop-in is written with empty values and C(UnsetEnvironment=) instead, which
-    neutralises them without touching the user's files."
+    neutralises them without touching the user's files. On OpenRC the managed block goes
+    (with the file, when it held nothing else); when the variables would still reach the
+    agent (the user's own C(export) in the file, C(/etc/rc.conf), C(/etc/profile.env)), the
+    block becomes C(unset DO_NOT_TRACK DISABLE_TELEMETRY) instead, the user's lines kept, and
+    RV(notes) says so."
   - Optionally also the environment installer and updater runs get (C(/etc/profile.d),
     C(/etc/environment)) and env files of container deployments.
   - "Container agents (Docker, Podman; see M(netdata_fleet.telemetry.netdata_facts)) get the
@@ -57,8 +73,9 @@ options:
     default: true
   service_name:
     description:
-      - The systemd service of the agent (with or without C(.service)); a name systemd would
-        refuse as a unit name fails the task before anything is read or written.
+      - The service of the agent (with or without C(.service)), which names the systemd unit
+        and, without the suffix, OpenRC's C(/etc/conf.d/<name>). A name systemd would refuse as
+        a unit name fails the task before anything is read or written.
     type: str
     default: netdata
   dropin_name:
@@ -163,15 +180,16 @@ changes:
         mode is made C(0644); the diff headers then show both modes).
       type: str
     purpose:
-      description: C(optout_file), C(netdata_conf), C(dropin), C(installer_profile),
-        C(installer_environment) or C(container_env).
+      description: C(optout_file), C(netdata_conf), C(dropin), C(openrc_conf) (the managed block
+        of OpenRC's C(conf.d) file), C(installer_profile), C(installer_environment) or C(container_env).
       type: str
     install:
       description: The config dir of the install the file belongs to, or null for host-wide files.
       type: str
 notes:
   description: Findings worth reading, one line each (for example a user's own
-    C(crash reports) setting left alone, or a variable neutralised).
+    C(crash reports) setting left alone, a variable neutralised, or a systemd drop-in and a
+    start environment that do not apply on a host another init runs).
   returned: always
   type: list
   elements: str
@@ -370,7 +388,11 @@ def run_module():
 
     before = gather_facts(params, root)
     installs = before.get('installs') or []
-    changes, notes, errors = optout_apply.plan_changes(installs, settings_from(params), root)
+    settings = settings_from(params)
+    # which service files apply: the drop-in only where systemd (or no manager) runs the
+    # host, OpenRC's conf.d where OpenRC does
+    settings['service_manager'] = before.get('service_manager', 'none')
+    changes, notes, errors = optout_apply.plan_changes(installs, settings, root)
     result = {
         'changed': False,
         'service_manager': before.get('service_manager', 'none'),

@@ -138,16 +138,33 @@ exit 1
     return s
 
 
-def openrc_layout() -> str:
-    """The host looks run by OpenRC, as Alpine is: /run/openrc (OpenRC's runtime state),
-    an openrc-run script at /etc/init.d/netdata with its /etc/conf.d/netdata, and
+def openrc_layout(conf_d: str | None = None) -> str:
+    """The host looks run by OpenRC, as Alpine is: /run/openrc (OpenRC's runtime state,
+    runlevel `default`), an openrc-run script at /etc/init.d/netdata shaped like Netdata's
+    own (system/openrc/init.d/netdata.in: command, `-P <pidfile>`, no environment of its
+    own) with its /etc/conf.d/netdata (`conf_d`, default: settings like the ones Netdata's
+    system/openrc/conf.d/netdata.in ships, none of them exported), and
     `rc-service`/`rc-update` commands. The lab has no OpenRC itself: `rc-service netdata
-    VERB` drives the lab's service stand-in and records each call in
-    /run/netdata-lab/rc-service.calls, so a test sees what the role asked for."""
-    init_script = ("#!/sbin/openrc-run\n# Netdata under OpenRC (the lab's, for layout only)\n"
-                   "name=netdata\ncommand=/usr/sbin/netdata\ncommand_args=\"-P /run/netdata/netdata.pid "
-                   "${NETDATA_EXTRA_ARGS}\"\npidfile=/run/netdata/netdata.pid\n"
-                   "depend() {\n  use logger\n  need net\n}\n")
+    VERB` drives the lab's service stand-in, which gives the daemon the environment
+    openrc-run would (the conf.d exports, see tests/lab/bin/netdata-lab-service), and
+    records each call in /run/netdata-lab/rc-service.calls, so a test sees what the role
+    asked for."""
+    init_script = ("#!/sbin/openrc-run\n# Netdata under OpenRC (the lab's, shaped like Netdata's own)\n"
+                   "description=\"Netdata agent\"\n"
+                   "command_prefix=/usr/sbin\ncommand=\"${command_prefix}/netdata\"\n"
+                   "command_args=\"-P /run/netdata/netdata.pid ${NETDATA_EXTRA_ARGS}\"\n"
+                   "command_args_foreground=\"-D\"\n"
+                   "depend() {\n  need net\n  use logger\n}\n"
+                   "start_pre() {\n  if [ -z \"${supervisor}\" ]; then\n    pidfile=/run/netdata/netdata.pid\n  fi\n}\n")
+    if conf_d is None:
+        conf_d = ("# Netdata's OpenRC settings\n"
+                  "# The user the agent runs as (its files change owner to it)\n"
+                  "NETDATA_OWNER=\"netdata:netdata\"\n"
+                  "# Seconds to wait for the agent to save its database at stop\n"
+                  "NETDATA_WAIT_EXIT_TIMEOUT=60\n"
+                  "NETDATA_FORCE_EXIT=0\n"
+                  "NETDATA_PIDFILE=\"/run/netdata/netdata.pid\"\n"
+                  "#supervisor=\"supervise-daemon\"\n")
     rc_service = ("#!/bin/sh\n# lab stand-in for OpenRC's rc-service\n"
                   "echo \"$*\" >> /run/netdata-lab/rc-service.calls\n"
                   "[ \"$1\" = netdata ] || { echo \"rc-service: service '$1' does not exist\" >&2; exit 1; }\n"
@@ -159,7 +176,7 @@ def openrc_layout() -> str:
                   "esac\n")
     return ("mkdir -p /run/openrc && echo default > /run/openrc/softlevel\n"
             + write_file("/etc/init.d/netdata", init_script, "0755")
-            + write_file("/etc/conf.d/netdata", "# Netdata's OpenRC settings\n")
+            + write_file("/etc/conf.d/netdata", conf_d)
             + write_file("/sbin/rc-service", rc_service, "0755")
             + write_file("/sbin/rc-update", "#!/bin/sh\nexit 0\n", "0755")
             + "touch /run/netdata-lab/rc-service.calls && chmod 0666 /run/netdata-lab/rc-service.calls\n")

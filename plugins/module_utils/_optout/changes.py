@@ -13,9 +13,13 @@ their sources: ``docs/dev/telemetry-rules.md``):
 - the opt-out file: statistics script (< v2.6), daemon analytics flag (all versions;
   read once at start except in v2.3-v2.5, so a *new* file needs a restart of a running
   daemon of the other versions);
-- ``DISABLE_TELEMETRY=1`` / ``DO_NOT_TRACK=1`` in the service's environment (a systemd
-  drop-in that sorts last): statistics script, v2.3+ daemon flag (``DISABLE_TELEMETRY``
-  only); takes effect at restart;
+- ``DISABLE_TELEMETRY=1`` / ``DO_NOT_TRACK=1`` in the service's environment: statistics
+  script, v2.3+ daemon flag (``DISABLE_TELEMETRY`` only); takes effect at restart. Where
+  systemd runs the host (or none does: an image a later systemd boot reads), a systemd
+  drop-in that sorts last; where OpenRC does, a managed block of exports at the end of
+  ``/etc/conf.d/<service>`` (``plan_openrc_conf``); where runit, SysV init or dinit do,
+  nothing: Netdata's files for them read no environment file, so a note says it does
+  not apply (``docs/dev/install-model.md``);
 - ``[global] crash reports = off`` in ``netdata.conf``: v2.3+ crash/restart reports,
   which a *claimed* node sends even with the opt-out file; takes effect at restart;
 - installer environment (``/etc/profile.d``, ``/etc/environment``) for kickstart and
@@ -50,6 +54,8 @@ import re
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import conf_edit as netdata_conf_edit
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common import safe_files
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.systemd_units import service_environment
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.start_mechanisms import (
+    openrc_conf_target, openrc_script, openrc_start)
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import OPTOUT_FILE_NAME, TELEMETRY_VARS, state_word
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.channels import (
     container_entrypoint_opts_out, optout_file_read_live, statistics_script_exists)
@@ -76,6 +82,17 @@ DEFAULT_PROFILE = (
     '# %s (role optout): kickstart and netdata-updater runs honour these.\n'
     'export DO_NOT_TRACK=1\n'
     'export DISABLE_TELEMETRY=1\n' % MANAGED_MARKER)
+
+# The managed block of an OpenRC conf.d file: openrc-run sources the file into the shell
+# that starts the agent, which gets what is exported there (start_mechanisms.py).
+OPENRC_BEGIN = '# BEGIN %s (role optout): Netdata telemetry' % MANAGED_MARKER
+OPENRC_END = '# END %s' % MANAGED_MARKER
+OPENRC_OPTOUT = 'export DO_NOT_TRACK=1\nexport DISABLE_TELEMETRY=1\n'
+# unset drops value and export flag: the agent gets neither, whatever rc.conf,
+# /etc/profile.env or an earlier line of the file set (measured with openrc-run 0.45.2).
+OPENRC_OPTIN = 'unset DO_NOT_TRACK DISABLE_TELEMETRY\n'
+# Service managers that run the host and are not systemd: a drop-in there is read by nobody.
+OTHER_MANAGERS = ('openrc', 'runit', 'sysvinit', 'dinit')
 
 _ASSIGN_RE = re.compile(br'^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*=')
 
@@ -324,6 +341,20 @@ def plan_dropin(installs, settings, root='/'):
     path = '%s/%s' % (dropin_dir, settings['dropin_name'])
     if safe_files.file_state(host_path(root, SYSTEMD_DIR)) != 'a directory':
         return [], ['%s missing: no systemd here, service drop-in skipped' % SYSTEMD_DIR]
+    manager = settings.get('service_manager')
+    if manager in OTHER_MANAGERS:
+        # Another init runs this host: a drop-in would be read by nobody. One this role
+        # wrote earlier (the host ran systemd then) goes on opt-in, never stays to
+        # contradict it.
+        current = _read(root, path)
+        note = ('systemd drop-in not applicable: %s runs this host, not systemd (%s not written); %s'
+                % (manager, path, 'the environment goes to its conf.d file' if manager == 'openrc' else
+                   'the agent\'s start environment is not applicable either (Netdata\'s %s files read no '
+                   'environment file): the opt-out file and crash reports do the opt-out' % manager))
+        if settings['opt_out'] or current is None or MANAGED_MARKER.encode() not in current:
+            return [], [note]
+        _writable_dir(root, dropin_dir, 'systemd dir')
+        return [_change(path, 'dropin', current, None)], [note]
     dir_state = safe_files.file_state(host_path(root, dropin_dir))
     if dir_state not in ('missing', 'a directory'):
         raise PlanError('%s is %s, not a directory; refusing to use it' % (dropin_dir, dir_state))
@@ -348,6 +379,88 @@ def plan_dropin(installs, settings, root='/'):
         _writable_dir(root, dropin_dir, 'systemd dir')
     return [_change(path, 'dropin', current, wanted,
                     create_dir=dropin_dir if dir_state == 'missing' else None)], notes
+
+
+def _without_block(data):
+    """*data* (bytes) without the managed block(s); ``(bytes, found)``."""
+    lines = data.splitlines(True)
+    out = []
+    inside = False
+    found = False
+    for line in lines:
+        text = line.rstrip(b'\r\n')
+        if not inside and (text == OPENRC_BEGIN.encode() or text.startswith(OPENRC_BEGIN.encode() + b' ')):
+            inside = found = True
+            continue
+        if inside:
+            if text == OPENRC_END.encode():
+                inside = False
+            continue
+        out.append(line)
+    return b''.join(out), found
+
+
+def openrc_block(body, purpose):
+    return '%s %s\n%s%s\n' % (OPENRC_BEGIN, purpose, body, OPENRC_END)
+
+
+def _with_block(data, block):
+    if data and not data.endswith(b'\n'):
+        data += _newline_of(data)
+    return data + block.encode('utf-8')
+
+
+def plan_openrc_conf(installs, settings, root='/'):
+    """Changes for the agent's OpenRC ``conf.d`` file (one per host): where OpenRC runs the
+    host, or no manager runs it and ``/etc/init.d/<service>`` is an ``openrc-run`` script
+    (an image being built). Opt-out: the managed block exporting ``DO_NOT_TRACK=1`` and
+    ``DISABLE_TELEMETRY=1``, last in the file (later assignments win). Opt-in: the block
+    removed; where the variables still reach the agent (the user's own lines, ``rc.conf``,
+    ``/etc/profile.env``), a managed block that unsets them instead. The user's other
+    lines are kept byte for byte."""
+    if not any(i.get('kind') != 'container' for i in installs):
+        return [], []
+    manager = settings.get('service_manager')
+    service = settings['service_name']
+    service = service[:-len('.service')] if service.endswith('.service') else service
+    if manager != 'openrc' and not (manager == 'none' and openrc_script(root, service)):
+        return [], []
+    path = openrc_conf_target(root, service)
+    current = _read(root, path)
+    base, found = _without_block(current or b'')
+    notes = []
+    if settings['opt_out']:
+        wanted = _with_block(base, openrc_block(OPENRC_OPTOUT, 'opt-out'))
+        env = openrc_start(root, service, override={path: _text(wanted)})['environment']
+        if env is None or any(env.get(name) != '1' for name in TELEMETRY_VARS):
+            notes.append('%s: even with the managed block the agent would not start with DO_NOT_TRACK=1 and '
+                         'DISABLE_TELEMETRY=1 (%s): the init script changes them, or what it does cannot be read'
+                         % (path, env))
+    else:
+        # what the agent would get without the block: the user's own lines, rc.conf, profile.env
+        if current is None or (found and not base.strip()):
+            without = None  # a file that held only the block is this role's: it goes
+        else:
+            without = base
+        started = openrc_start(root, service, override={path: _text(without) if without is not None else None})
+        env = started['environment']
+        setters = [name for name in TELEMETRY_VARS if env is None or env.get(name) is not None]
+        if setters:
+            wanted = _with_block(without or b'', openrc_block(OPENRC_OPTIN, 'opt-in'))
+            notes.append('%s reach the agent from outside the managed block (%s); neutralised with "unset" '
+                         'in %s' % (', '.join(setters), 'cannot be read' if env is None else
+                                    ', '.join('%s=%s' % (n, env[n]) for n in setters), path))
+        else:
+            wanted = without
+    if wanted == current:
+        return [], notes
+    directory = os.path.dirname(path)
+    if safe_files.file_state(host_path(root, directory)) == 'missing':
+        _writable_dir(root, os.path.dirname(directory), 'directory')
+        change = _change(path, 'openrc_conf', current, wanted, create_dir=directory)
+    else:
+        change = _edit_keeping_owner(root, path, 'openrc_conf', current, wanted)
+    return [change], notes
 
 
 def plan_installer_env(settings, root='/'):
@@ -553,6 +666,7 @@ def plan_changes(installs, settings, root='/'):
             errors.append('%s: %s' % (install_label(install), exc))
     host_installs = [i for i in installs if i.get('kind') != 'container']
     for planner in (lambda: plan_dropin(host_installs, settings, root),
+                    lambda: plan_openrc_conf(host_installs, settings, root),
                     lambda: plan_installer_env(settings, root),
                     lambda: plan_container_env(settings, root)):
         try:
@@ -642,6 +756,7 @@ def restart_decisions(installs, changes, opt_out):
     restarted even when nothing changed this run (an earlier deferred restart).
     """
     dropin_changed = any(c['purpose'] == 'dropin' for c in changes)
+    conf_d_changed = any(c['purpose'] == 'openrc_conf' for c in changes)
     decisions = {}
     for install in installs:
         daemon = install.get('daemon') or {}
@@ -651,9 +766,13 @@ def restart_decisions(installs, changes, opt_out):
         reasons = []
         # A unit whose ExecStart runs another install's binary does not start this one;
         # no unit starts a container's agent (its runtime does).
-        if dropin_changed and install.get('kind') != 'container' \
+        start = install.get('start') or {}
+        # another init starts it: a drop-in is nothing it reads
+        if dropin_changed and install.get('kind') != 'container' and start.get('mechanism') not in OTHER_MANAGERS \
                 and (install.get('service') or {}).get('starts_this_install') is not False:
             reasons.append('service environment (drop-in) changed')
+        if conf_d_changed and start.get('mechanism') == 'openrc' and start.get('starts_this_install') is not False:
+            reasons.append('service environment (OpenRC conf.d) changed')
         mine = [c for c in changes if c['install'] == config_dir]
         if any(c['purpose'] == 'netdata_conf' for c in mine):
             reasons.append('netdata.conf changed')
