@@ -33,6 +33,7 @@ environment ``rc-service`` is called with, added to a minimal PATH/TERM); ``runl
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import fcntl
 import glob
 import os
 import shutil
@@ -107,7 +108,15 @@ def _run(cmd, timeout=60, env=None):
 
 
 def openrc_root():
-    """``(path, None)``: the unpacked packages, fetched once; or ``(None, why not)``."""
+    """``(path, None)``: the unpacked packages, fetched once; or ``(None, why not)``.
+    Test workers running in parallel (xdist, ansible-test units) take turns."""
+    os.makedirs(CACHE, exist_ok=True)
+    with open(os.path.join(CACHE, '.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _openrc_root_locked()
+
+
+def _openrc_root_locked():
     root = os.path.join(CACHE, 'root')
     if os.access(os.path.join(root, 'sbin', 'openrc-run'), os.X_OK) \
             and os.path.exists(os.path.join(root, 'lib', 'x86_64-linux-gnu', 'librc.so.1')):
