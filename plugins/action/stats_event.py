@@ -135,6 +135,156 @@ def check_spool_path(path):
     return path
 
 
+def _send_targets(hosts, task_vars):
+    """``(hosts to send for, per_host)``: the C(hosts) option without repeats, or the
+    current host alone (per-host mode)."""
+    if hosts is None:
+        return [str(task_vars.get('inventory_hostname', ''))], True
+    targets = []
+    for host in hosts:
+        host = str(host)
+        if host not in targets:
+            targets.append(host)
+    return targets, False
+
+
+def _failed_earlier_in_play(task_vars):
+    """The play's hosts that failed or were unreachable earlier in it."""
+    play_all = set(str(h) for h in task_vars.get('ansible_play_hosts_all') or [])
+    play_active = set(str(h) for h in task_vars.get('ansible_play_hosts') or [])
+    return play_all - play_active
+
+
+def _record_would_send(out, pending):
+    """Check mode: what would be sent, with the api_key masked."""
+    for host, payload in pending:
+        out['would_send'].append(dict(host=host, event_id=payload['uuid'], payload=with_api_key(payload, MASK)))
+        out['results'][host] = dict(status='would_send', reason='check mode: nothing sent',
+                                    event_id=payload['uuid'], http_status=None, attempts=0)
+    out['changed'] = bool(pending)
+    out['msg'] = 'check mode: would send %d, suppressed %d' % (len(pending), len(out['suppressed']))
+    return out
+
+
+def _record_sent(out, pending, outcomes, spool, endpoint, timestamp):
+    """Each pending host's outcome; what could not be delivered goes to the *spool*."""
+    to_spool = []
+    for host, payload in pending:
+        outcome = outcomes[payload['uuid']]
+        detail = dict(event_id=payload['uuid'], http_status=outcome.status, attempts=outcome.attempts)
+        if outcome.ok:
+            out['sent'].append(host)
+            detail.update(status='sent', reason='delivered')
+        else:
+            out['failed_hosts'].append(host)
+            detail.update(status='failed', reason=outcome.error, spooled=False)
+            if spool:
+                to_spool.append(stats_spool.make_record(host, endpoint, payload, timestamp, outcome.attempts,
+                                                        outcome.error))
+        out['results'][host] = detail
+        display.vv('stats_event: %s %s (%s)' % (host, detail['status'], detail['reason']))
+
+    if to_spool:
+        try:
+            out['spooled'] = stats_spool.append_records(spool, to_spool)
+            for record in to_spool:
+                out['results'][record['host']]['spooled'] = True
+        except (stats_spool.SpoolError, OSError) as e:
+            out['spool_error'] = str(e)
+            display.warning('stats_event: could not spool %d undelivered event(s): %s' % (len(to_spool), e))
+
+    out['changed'] = bool(out['sent'])
+    out['msg'] = 'sent %d, suppressed %d, failed %d (spooled %d)' % (
+        len(out['sent']), len(out['suppressed']), len(out['failed_hosts']), out['spooled'])
+    return out
+
+
+class _FlushTally(object):
+    """What a flush records per host: the host lists and the per_host counts of *out*."""
+
+    def __init__(self, out):
+        self.out = out
+
+    def add_host(self, list_name, host):
+        if host not in self.out[list_name]:
+            self.out[list_name].append(host)
+
+    def count(self, host, what, reason=None):
+        row = self.out['per_host'].setdefault(host, dict(sent=0, failed=0, kept=0, dropped=0, would_send=0,
+                                                         reasons={}))
+        row[what] += 1
+        if reason:
+            row['reasons'][reason] = row['reasons'].get(reason, 0) + 1
+
+    def total(self, what):
+        return sum(row[what] for row in self.out['per_host'].values())
+
+    def judged(self, event_id, host, verdict, reason):
+        """A record kept (its host cannot be checked) or dropped (its host refuses now)."""
+        if verdict == 'kept':
+            self.add_host('kept_hosts', host)
+            self.count(host, 'kept', reason)
+            self.out['results'][event_id] = dict(host=host, status='kept', reason=reason, http_status=None,
+                                                 attempts=0)
+        else:
+            # Fail closed at flush time too: a host whose current facts no longer permit
+            # sending (it opted out since) has its event dropped.
+            self.add_host('suppressed', host)
+            self.count(host, 'dropped', reason)
+            self.out['results'][event_id] = dict(host=host, status='suppressed', reason='dropped: %s' % reason,
+                                                 http_status=None, attempts=0)
+
+
+def _record_would_flush(tally, entries, deliver):
+    """Check mode: what a flush would send (api_key masked); the spool is left as it is."""
+    out = tally.out
+    for _index, host, record in deliver:
+        out['would_send'].append(dict(host=host, event_id=record['event_id'],
+                                      payload=with_api_key(record['payload'], MASK)))
+        out['results'][record['event_id']] = dict(host=host, status='would_send', reason='check mode: nothing sent',
+                                                  http_status=None, attempts=0)
+        tally.count(host, 'would_send')
+    out['changed'] = bool(deliver)
+    out['spool_pending'] = len(entries)
+    out['msg'] = 'check mode: would flush %d event(s), drop %d, keep %d unchecked' % (
+        len(deliver), tally.total('dropped'), tally.total('kept'))
+    return out
+
+
+def _record_flushed(tally, path, entries, keep, deliver, outcomes):
+    """Each delivery's outcome; the spool is rewritten without what was sent (and with the
+    attempts and last error of what failed again)."""
+    out = tally.out
+    delivered = set()  # indexes in keep
+    for index, host, record in deliver:
+        event_id = record['event_id']
+        outcome = outcomes[event_id]
+        if outcome.ok:
+            delivered.add(index)
+            tally.add_host('sent', host)
+            tally.count(host, 'sent')
+            out['results'][event_id] = dict(host=host, status='sent', reason='delivered',
+                                            http_status=outcome.status, attempts=outcome.attempts)
+        else:
+            tally.add_host('failed_hosts', host)
+            tally.count(host, 'failed', outcome.error)
+            record = dict(record)
+            record['attempts'] = (record['attempts'] if _is_number(record.get('attempts')) else 0) + outcome.attempts
+            record['last_error'] = outcome.error
+            keep[index] = stats_spool.dumps(record)
+            out['results'][event_id] = dict(host=host, status='failed', reason=outcome.error,
+                                            http_status=outcome.status, attempts=outcome.attempts)
+    # Dropped records were not added to keep; delivered ones go now.
+    new_lines = [line for i, line in enumerate(keep) if i not in delivered]
+    if new_lines != [line for line, _record in entries]:
+        stats_spool.write_lines(path, new_lines)
+    out['spool_pending'] = len(new_lines)
+    out['changed'] = bool(out['sent']) or len(new_lines) != len(entries)
+    out['msg'] = 'flushed: sent %d, failed %d, dropped %d, kept unchecked %d, still spooled %d' % (
+        len(delivered), len(deliver) - len(delivered), tally.total('dropped'), tally.total('kept'), len(new_lines))
+    return out
+
+
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
@@ -307,22 +457,25 @@ class ActionModule(ActionBase):
     def _body_bytes(payload, api_key):
         return stats_spool.dumps(with_api_key(payload, str(api_key))).encode('utf-8')
 
+    def _deliver(self, args, events):
+        """Send ``[(event_id, payload)]`` -> ``{event_id: outcome}`` (nothing to send: {})."""
+        if not events:
+            return {}
+        deliverer = self._deliverer(args)
+        try:
+            return deliverer.deliver_all(
+                [(event_id, self._body_bytes(payload, args['api_key'])) for event_id, payload in events])
+        finally:
+            deliverer.close()
+
+    # -- mode=send: plan (gate each host), send, record ----------------------------------
+
     def _send(self, args, task_vars):
         check_mode = bool(self._task.check_mode)
         run_id = _plain_str(args['run_id']) or uuid.uuid4().hex
         timestamp = _utc_now()
         endpoint = str(args['endpoint'])
-        if args['hosts'] is not None:
-            targets = []
-            for h in args['hosts']:
-                h = str(h)
-                if h not in targets:
-                    targets.append(h)
-            per_host = False
-        else:
-            targets = [str(task_vars.get('inventory_hostname', ''))]
-            per_host = True
-
+        targets, per_host = _send_targets(args['hosts'], task_vars)
         out = dict(changed=False, sent=[], suppressed=[], failed_hosts=[], results={}, spooled=0,
                    run_id=run_id, endpoint=stats_delivery.redact_url(endpoint))
         if check_mode:
@@ -330,100 +483,64 @@ class ActionModule(ActionBase):
 
         permitted, reason = controller_permits_sending(os.environ)
         if not permitted:
-            for h in targets:
-                out['suppressed'].append(h)
-                out['results'][h] = dict(status='suppressed', reason=reason, event_id=None,
-                                         http_status=None, attempts=0)
+            for host in targets:
+                out['suppressed'].append(host)
+                out['results'][host] = dict(status='suppressed', reason=reason, event_id=None,
+                                            http_status=None, attempts=0)
             out['msg'] = 'nothing sent: %s' % reason
             return out
 
-        play_all = set(str(h) for h in task_vars.get('ansible_play_hosts_all') or [])
-        play_active = set(str(h) for h in task_vars.get('ansible_play_hosts') or [])
-        delegated = bool(getattr(self._task, 'delegate_to', None))
-
+        failed_earlier = _failed_earlier_in_play(task_vars)
         pending = []  # (host, payload)
-        seen_ids = {}
-        for h in targets:
-            reason = None
-            netdata = None
-            if play_all and h in play_all and h not in play_active:
-                reason = 'host failed or unreachable earlier in this play'
-            else:
-                netdata, missing = self._host_netdata(task_vars, h)
-                if missing == 'facts missing' and per_host and args['gather_missing_facts']:
-                    if delegated:
-                        reason = 'facts missing (the task is delegated, so they are not gathered here; gather them first)'
-                    else:
-                        netdata, reason = self._gather(task_vars)
-                elif missing == 'facts missing' and not per_host:
-                    reason = 'facts missing (gather netdata_facts on the hosts first)'
-                elif missing:
-                    reason = missing
-            if reason is None:
-                ok, gate_reason = telemetry_permits_sending(netdata)
-                if not ok:
-                    reason = gate_reason
-            if reason is None:
-                payload = build_payload(netdata, args['event'], args['result'], args['data'], run_id, timestamp,
-                                        drop_fields=args['drop_fields'], guid_key=args['hash_guid_key'])
-                event_id = payload['uuid']
-                if event_id in seen_ids:
-                    reason = 'duplicate event: same machine GUID and event as %s' % seen_ids[event_id]
-                else:
-                    seen_ids[event_id] = h
-                    pending.append((h, payload))
-                    continue
-            out['suppressed'].append(h)
-            out['results'][h] = dict(status='suppressed', reason=reason, event_id=None, http_status=None, attempts=0)
-            display.vv('stats_event: %s suppressed: %s' % (h, reason))
+        seen_ids = {}  # event id -> the host whose event it is
+        for host in targets:
+            payload, reason = self._plan_event(args, task_vars, host, per_host, failed_earlier, run_id, timestamp,
+                                               seen_ids)
+            if payload is not None:
+                pending.append((host, payload))
+                continue
+            out['suppressed'].append(host)
+            out['results'][host] = dict(status='suppressed', reason=reason, event_id=None, http_status=None, attempts=0)
+            display.vv('stats_event: %s suppressed: %s' % (host, reason))
 
         if check_mode:
-            for h, payload in pending:
-                body = with_api_key(payload, MASK)
-                out['would_send'].append(dict(host=h, event_id=payload['uuid'], payload=body))
-                out['results'][h] = dict(status='would_send', reason='check mode: nothing sent',
-                                         event_id=payload['uuid'], http_status=None, attempts=0)
-            out['changed'] = bool(pending)
-            out['msg'] = 'check mode: would send %d, suppressed %d' % (len(pending), len(out['suppressed']))
-            return out
+            return _record_would_send(out, pending)
+        outcomes = self._deliver(args, [(payload['uuid'], payload) for _host, payload in pending])
+        return _record_sent(out, pending, outcomes, args['spool'], endpoint, timestamp)
 
-        outcomes = {}
-        if pending:
-            deliverer = self._deliverer(args)
-            try:
-                outcomes = deliverer.deliver_all(
-                    [(p['uuid'], self._body_bytes(p, args['api_key'])) for _h, p in pending])
-            finally:
-                deliverer.close()
+    def _plan_event(self, args, task_vars, host, per_host, failed_earlier, run_id, timestamp, seen_ids):
+        """``(payload, None)`` when *host*'s event is to be sent, else ``(None, why it is
+        suppressed)``. *seen_ids* maps the event ids planned so far to their hosts."""
+        netdata, reason = self._event_facts(args, task_vars, host, per_host, failed_earlier)
+        if reason is None:
+            permitted, gate_reason = telemetry_permits_sending(netdata)
+            if not permitted:
+                reason = gate_reason
+        if reason is not None:
+            return None, reason
+        payload = build_payload(netdata, args['event'], args['result'], args['data'], run_id, timestamp,
+                                drop_fields=args['drop_fields'], guid_key=args['hash_guid_key'])
+        event_id = payload['uuid']
+        if event_id in seen_ids:
+            return None, 'duplicate event: same machine GUID and event as %s' % seen_ids[event_id]
+        seen_ids[event_id] = host
+        return payload, None
 
-        to_spool = []
-        for h, payload in pending:
-            oc = outcomes[payload['uuid']]
-            detail = dict(event_id=payload['uuid'], http_status=oc.status, attempts=oc.attempts)
-            if oc.ok:
-                out['sent'].append(h)
-                detail.update(status='sent', reason='delivered')
-            else:
-                out['failed_hosts'].append(h)
-                detail.update(status='failed', reason=oc.error, spooled=False)
-                if args['spool']:
-                    to_spool.append(stats_spool.make_record(h, endpoint, payload, timestamp, oc.attempts, oc.error))
-            out['results'][h] = detail
-            display.vv('stats_event: %s %s (%s)' % (h, detail['status'], detail['reason']))
-
-        if to_spool:
-            try:
-                out['spooled'] = stats_spool.append_records(args['spool'], to_spool)
-                for rec in to_spool:
-                    out['results'][rec['host']]['spooled'] = True
-            except (stats_spool.SpoolError, OSError) as e:
-                out['spool_error'] = str(e)
-                display.warning('stats_event: could not spool %d undelivered event(s): %s' % (len(to_spool), e))
-
-        out['changed'] = bool(out['sent'])
-        out['msg'] = 'sent %d, suppressed %d, failed %d (spooled %d)' % (
-            len(out['sent']), len(out['suppressed']), len(out['failed_hosts']), out['spooled'])
-        return out
+    def _event_facts(self, args, task_vars, host, per_host, failed_earlier):
+        """``(netdata_facts, None)`` for *host*, gathered on the current host when missing
+        (per-host mode, not delegated); else ``(None, why there are none)``."""
+        if host in failed_earlier:
+            return None, 'host failed or unreachable earlier in this play'
+        netdata, missing = self._host_netdata(task_vars, host)
+        if missing == 'facts missing' and per_host and args['gather_missing_facts']:
+            if getattr(self._task, 'delegate_to', None):
+                return None, 'facts missing (the task is delegated, so they are not gathered here; gather them first)'
+            return self._gather(task_vars)
+        if missing == 'facts missing' and not per_host:
+            return None, 'facts missing (gather netdata_facts on the hosts first)'
+        if missing:
+            return None, missing
+        return netdata, None
 
     def _flush(self, args, task_vars):
         check_mode = bool(self._task.check_mode)
@@ -498,9 +615,7 @@ class ActionModule(ActionBase):
     def _check_host_now(self, task_vars, host):
         """(netdata, None, None) when the host's current facts permit sending; else
         (None, 'kept', why) when they cannot be had, (None, 'dropped', why) when they refuse."""
-        play_all = set(str(h) for h in task_vars.get('ansible_play_hosts_all') or [])
-        play_active = set(str(h) for h in task_vars.get('ansible_play_hosts') or [])
-        if host in play_all and host not in play_active:
+        if host in _failed_earlier_in_play(task_vars):
             return None, 'kept', '%s: host failed or unreachable earlier in this play' % NOT_CHECKED
         netdata, missing = self._host_netdata(task_vars, host)
         if missing:
@@ -513,107 +628,43 @@ class ActionModule(ActionBase):
         return None, 'dropped', gate_reason
 
     def _flush_locked(self, args, task_vars, path, out, check_mode):
-        endpoint = str(args['endpoint'])
         entries = stats_spool.read_lines(path)
-        keep = []          # lines to write back, in order
-        deliver = []       # (index in keep, host, record)
+        tally = _FlushTally(out)
+        keep, deliver = self._plan_flush(args, task_vars, entries, tally, check_mode)
+        if check_mode:
+            return _record_would_flush(tally, entries, deliver)
+        outcomes = self._deliver(args, [(record['event_id'], record['payload']) for _i, _h, record in deliver])
+        return _record_flushed(tally, path, entries, keep, deliver, outcomes)
+
+    def _plan_flush(self, args, task_vars, entries, tally, check_mode):
+        """Judge every spool line: ``(keep, deliver)``, the lines to write back (in order;
+        a dropped record is left out, but for check mode) and ``[(index in keep, host,
+        record)]`` to send. Kept and dropped records are recorded in *tally* as judged."""
+        endpoint = str(args['endpoint'])
+        keep = []
+        deliver = []
         seen = set()
         checked = {}       # host -> _check_host_now's answer (each host's vars read once)
-
-        def add_list(name, host):
-            if host not in out[name]:
-                out[name].append(host)
-
-        def count(host, what, reason=None):
-            row = out['per_host'].setdefault(host, dict(sent=0, failed=0, kept=0, dropped=0, would_send=0,
-                                                        reasons={}))
-            row[what] += 1
-            if reason:
-                row['reasons'][reason] = row['reasons'].get(reason, 0) + 1
-
-        for number, (line, rec) in enumerate(entries, 1):
-            if rec is None:
+        for number, (line, record) in enumerate(entries, 1):
+            if record is None:
                 keep.append(line)  # unreadable: kept verbatim, never lost
-                out['spool_unreadable'] += 1
+                tally.out['spool_unreadable'] += 1
                 continue
-            eid = rec['event_id'] if isinstance(rec['event_id'], str) else 'spool line %d' % number
-            if isinstance(rec['event_id'], str):
-                if eid in seen:
+            has_id = isinstance(record['event_id'], str)
+            event_id = record['event_id'] if has_id else 'spool line %d' % number
+            if has_id:
+                if event_id in seen:
                     continue  # the same event spooled twice: one copy is enough
-                seen.add(eid)
-            host = rec.get('host') if _valid_host_name(rec.get('host')) else None
+                seen.add(event_id)
+            host = record.get('host') if _valid_host_name(record.get('host')) else None
             key = host if host is not None else NO_HOST_KEY
-            verdict, reason = self._judge_record(rec, endpoint, args['hash_guid_key'], task_vars, checked)
+            verdict, reason = self._judge_record(record, endpoint, args['hash_guid_key'], task_vars, checked)
             if verdict == 'deliver':
-                deliver.append((len(keep), host, rec))
+                deliver.append((len(keep), host, record))
                 keep.append(line)
                 continue
             if verdict == 'kept' or check_mode:
                 keep.append(line)
-            if verdict == 'kept':
-                add_list('kept_hosts', key)
-                count(key, 'kept', reason)
-                out['results'][eid] = dict(host=key, status='kept', reason=reason, http_status=None, attempts=0)
-            else:
-                # Fail closed at flush time too: a host whose current facts no longer permit
-                # sending (it opted out since) has its event dropped.
-                add_list('suppressed', key)
-                count(key, 'dropped', reason)
-                out['results'][eid] = dict(host=key, status='suppressed', reason='dropped: %s' % reason,
-                                           http_status=None, attempts=0)
-            display.vv('stats_event: flush %s for %s: %s (%s)' % (eid, key, verdict, reason))
-
-        if check_mode:
-            for _i, host, rec in deliver:
-                out['would_send'].append(dict(host=host, event_id=rec['event_id'],
-                                              payload=with_api_key(rec['payload'], MASK)))
-                out['results'][rec['event_id']] = dict(host=host, status='would_send',
-                                                       reason='check mode: nothing sent',
-                                                       http_status=None, attempts=0)
-                count(host, 'would_send')
-            out['changed'] = bool(deliver)
-            out['spool_pending'] = len(entries)
-            out['msg'] = 'check mode: would flush %d event(s), drop %d, keep %d unchecked' % (
-                len(deliver), sum(r['dropped'] for r in out['per_host'].values()),
-                sum(r['kept'] for r in out['per_host'].values()))
-            return out
-
-        outcomes = {}
-        if deliver:
-            deliverer = self._deliverer(args)
-            try:
-                outcomes = deliverer.deliver_all(
-                    [(rec['event_id'], self._body_bytes(rec['payload'], args['api_key'])) for _i, _h, rec in deliver])
-            finally:
-                deliverer.close()
-
-        drop_index = set()
-        for index, host, rec in deliver:
-            eid = rec['event_id']
-            oc = outcomes[eid]
-            if oc.ok:
-                drop_index.add(index)
-                add_list('sent', host)
-                count(host, 'sent')
-                out['results'][eid] = dict(host=host, status='sent', reason='delivered',
-                                           http_status=oc.status, attempts=oc.attempts)
-            else:
-                add_list('failed_hosts', host)
-                count(host, 'failed', oc.error)
-                rec = dict(rec)
-                rec['attempts'] = (rec['attempts'] if _is_number(rec.get('attempts')) else 0) + oc.attempts
-                rec['last_error'] = oc.error
-                keep[index] = stats_spool.dumps(rec)
-                out['results'][eid] = dict(host=host, status='failed', reason=oc.error,
-                                           http_status=oc.status, attempts=oc.attempts)
-        # Dropped records were not added to keep; delivered ones go now.
-        new_lines = [line for i, line in enumerate(keep) if i not in drop_index]
-        if new_lines != [line for line, _r in entries]:
-            stats_spool.write_lines(path, new_lines)
-        out['spool_pending'] = len(new_lines)
-        out['changed'] = bool(out['sent']) or len(new_lines) != len(entries)
-        dropped = sum(r['dropped'] for r in out['per_host'].values())
-        kept = sum(r['kept'] for r in out['per_host'].values())
-        out['msg'] = 'flushed: sent %d, failed %d, dropped %d, kept unchecked %d, still spooled %d' % (
-            len(drop_index), len(deliver) - len(drop_index), dropped, kept, len(new_lines))
-        return out
+            tally.judged(event_id, key, verdict, reason)
+            display.vv('stats_event: flush %s for %s: %s (%s)' % (event_id, key, verdict, reason))
+        return keep, deliver

@@ -31,14 +31,13 @@ Nothing here raises: an answer is ``(True|False|None, reason)``.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import errno
 import os
 import stat
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.files import (
     host_path as _host, read_host_text)
-
-MAX_SYMLINKS = 40  # the kernel's limit (ELOOP)
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.path_walk import (
+    CANNOT_READ_LINK, CANNOT_STAT, MISSING, NOT_A_DIRECTORY, STOPPED, TOO_MANY_LINKS, walk_path)
 _ACL_XATTR = 'system.posix_acl_access'
 
 
@@ -173,42 +172,30 @@ def _check_path(root, path, user, want):
     who = 'user %s' % user['name']
     if not path.startswith('/'):
         return None, '%s is not an absolute path' % path
-    todo = [p for p in path.split('/') if p]
-    current = '/'
-    hops = 0
-    while todo:
-        name = todo.pop(0)
-        if name == '.':
-            continue
-        if current != '/':
-            st = os.stat(_host(root, current))
-            ok = _allowed(user, st, _host(root, current), 1)
-            if ok is None:
-                return None, '%s has a POSIX ACL: whether %s may search it is not decided here' % (current, who)
-            if not ok:
-                return False, '%s cannot search %s (%s)' % (who, current, _mode_text(st))
-        if name == '..':
-            current = os.path.dirname(current) or '/'
-            continue
-        candidate = current.rstrip('/') + '/' + name
-        try:
-            st = os.lstat(_host(root, candidate))
-        except OSError as exc:
-            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-                return False, '%s does not exist' % candidate
-            return None, 'cannot stat %s: %s' % (candidate, exc.strerror or exc)
-        if stat.S_ISLNK(st.st_mode):
-            hops += 1
-            if hops > MAX_SYMLINKS:
-                return False, '%s: too many levels of symbolic links' % path
-            target = os.readlink(_host(root, candidate))
-            if target.startswith('/'):
-                current = '/'
-            todo = [p for p in target.split('/') if p] + todo
-            continue
-        if todo and not stat.S_ISDIR(st.st_mode):
-            return False, '%s is not a directory' % candidate
-        current = candidate
+
+    def may_search(directory):
+        st = os.stat(_host(root, directory))
+        allowed = _allowed(user, st, _host(root, directory), 1)
+        if allowed is None:
+            return None, '%s has a POSIX ACL: whether %s may search it is not decided here' % (directory, who)
+        if not allowed:
+            return False, '%s cannot search %s (%s)' % (who, directory, _mode_text(st))
+        return None
+
+    walk = walk_path(root, path, before_lookup=may_search)
+    if walk.outcome == STOPPED:
+        return walk.refusal
+    if walk.outcome == MISSING:
+        return False, '%s does not exist' % walk.path
+    if walk.outcome == CANNOT_STAT:
+        return None, 'cannot stat %s: %s' % (walk.path, walk.error.strerror or walk.error)
+    if walk.outcome == TOO_MANY_LINKS:
+        return False, '%s: too many levels of symbolic links' % path
+    if walk.outcome == NOT_A_DIRECTORY:
+        return False, '%s is not a directory' % walk.path
+    if walk.outcome == CANNOT_READ_LINK:
+        raise walk.error  # as any other unexpected error: check_path words it
+    current = walk.path
     host = _host(root, current)
     st = os.stat(host)
     shown = path if current == path else '%s (-> %s)' % (path, current)

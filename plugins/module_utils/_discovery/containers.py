@@ -38,7 +38,6 @@ Parsers are pure (fixture text in tests); collectors take *root* and a *run_comm
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import errno
 import json
 import os
 import re
@@ -47,6 +46,8 @@ import struct
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.files import (
     host_path as _host, read_host_text)
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.path_walk import (
+    CANNOT_READ_LINK, CANNOT_STAT, MISSING, RESOLVED, TOO_MANY_LINKS, walk_path)
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import (
     OPTOUT_FILE_NAME, TELEMETRY_VARS)
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.versions import (
@@ -68,7 +69,6 @@ STOCK_CONFIG_DIR = '/etc/netdata.stock'
 # Where images keep the agent: distribution packages and the official image, static
 # (kickstart) installs.
 AGENT_BINARIES = ('/usr/sbin/netdata', '/opt/netdata/bin/netdata', '/opt/netdata/usr/sbin/netdata')
-MAX_SYMLINKS = 40
 
 _HEX_ID = r'[0-9a-f]{64}'
 # (runtime, pattern on one cgroup path component)
@@ -420,41 +420,18 @@ def resolve_in_root(view_root, path):
     missing directory on the way is not."""
     if not isinstance(path, str) or not path.startswith('/'):
         return None, '%r is not an absolute path' % (path,)
-    todo = [p for p in path.split('/') if p]
-    current = '/'
-    hops = 0
-    while todo:
-        name = todo.pop(0)
-        if name == '.':
-            continue
-        if name == '..':
-            current = os.path.dirname(current.rstrip('/')) or '/'
-            continue
-        candidate = current.rstrip('/') + '/' + name
-        try:
-            st = os.lstat(_host(view_root, candidate))
-        except OSError as exc:
-            if exc.errno in (errno.ENOENT, errno.ENOTDIR) and not todo:
-                return candidate, None
-            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-                return None, '%s does not exist in the container' % candidate
-            return None, 'cannot stat %s in the container: %s' % (candidate, exc.strerror or exc)
-        if stat.S_ISLNK(st.st_mode):
-            hops += 1
-            if hops > MAX_SYMLINKS:
-                return None, '%s: too many levels of symbolic links' % path
-            try:
-                target = os.readlink(_host(view_root, candidate))
-            except OSError as exc:
-                return None, 'cannot read the link %s: %s' % (candidate, exc.strerror or exc)
-            if target.startswith('/'):
-                current = '/'
-            todo = [p for p in target.split('/') if p] + todo
-            continue
-        if todo and not stat.S_ISDIR(st.st_mode):
-            return None, '%s is not a directory in the container' % candidate
-        current = candidate
-    return current, None
+    walk = walk_path(view_root, path)
+    if walk.outcome == RESOLVED or (walk.outcome == MISSING and walk.last):
+        return walk.path, None
+    if walk.outcome == MISSING:
+        return None, '%s does not exist in the container' % walk.path
+    if walk.outcome == CANNOT_STAT:
+        return None, 'cannot stat %s in the container: %s' % (walk.path, walk.error.strerror or walk.error)
+    if walk.outcome == TOO_MANY_LINKS:
+        return None, '%s: too many levels of symbolic links' % path
+    if walk.outcome == CANNOT_READ_LINK:
+        return None, 'cannot read the link %s: %s' % (walk.path, walk.error.strerror or walk.error)
+    return None, '%s is not a directory in the container' % walk.path
 
 
 def symlink_on_the_way(view_root, path):

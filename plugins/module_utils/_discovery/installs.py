@@ -47,8 +47,10 @@ import json
 import os
 import shlex
 import stat
-import subprocess
+from collections import namedtuple
+
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.files import host_path as _host, read_host_text
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.run import run_argv
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import (
     GUID_RE, OPTOUT_FILE_NAME, TELEMETRY_VARS, V_CRASH_REPORTS)
 
@@ -173,22 +175,14 @@ def _stat(root, path):
 
 
 def default_run_command(argv, timeout=VERSION_TIMEOUT):
-    """Run *argv* -> ``(rc, out, err)``; never raises (rc None when it could not run)."""
-    try:
-        # Popen on purpose: a possibly hung binary needs a timeout, which run_command lacks,
-        # and a collector has no AnsibleModule (it never raises; tests call it directly).
-        # pylint: disable-next=ansible-bad-function
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, close_fds=True)
-    except (OSError, ValueError) as exc:
-        return None, '', 'cannot run %s: %s' % (argv[0], exc)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
+    """Run *argv* -> ``(rc, out, err)``; never raises (rc None when it could not run or
+    timed out, with why in *err*)."""
+    result = run_argv(argv, timeout)
+    if result.start_error is not None:
+        return None, '', 'cannot run %s: %s' % (argv[0], result.start_error)
+    if result.timed_out:
         return None, '', '%s timed out after %ss' % (argv[0], timeout)
-    return proc.returncode, out.decode('utf-8', 'replace'), err.decode('utf-8', 'replace')
+    return result.rc, result.out, result.err
 
 
 def config_dir_problems(config_dirs, root='/'):
@@ -332,12 +326,25 @@ def describe_optout_file(root, path, exists, agent_user, start_user, script_path
 
 # ---------------------------------------------------------------- collector
 
+# Where one install may be: its config dir, prefix and kind, the binaries and lib dirs it
+# may have (first existing wins).
+_Candidate = namedtuple('_Candidate', 'config_dir prefix kind binaries lib_dirs')
+
+# One install found: the candidate with the binary that exists (None: config dir only).
+InstallSite = namedtuple('InstallSite', 'config_dir prefix kind binary lib_dirs')
+
+# What every install of the host is described with: the root its files are under, how to
+# run ``<binary> -v``, whether (and how long) to ask its running daemon, and the process
+# scan and service unit gathered once per host.
+HostScan = namedtuple('HostScan', 'root run_command live_query live_timeout proc_scan service')
+
+
 def _candidates(root, extra_config_dirs):
     seen = set()
     out = []
     for config_dir, prefix, kind, binaries, libs in STANDARD_CANDIDATES:
         seen.add(os.path.normpath(config_dir))
-        out.append((config_dir, prefix, kind, binaries, libs, False))
+        out.append(_Candidate(config_dir, prefix, kind, binaries, libs))
     for config_dir in extra_config_dirs or ():
         if not isinstance(config_dir, str) or not config_dir.startswith('/'):
             continue
@@ -347,10 +354,10 @@ def _candidates(root, extra_config_dirs):
         seen.add(norm)
         prefix = prefix_from_config_dir(norm)
         if prefix is None:
-            out.append((norm, None, 'custom', (), (), True))
+            out.append(_Candidate(norm, None, 'custom', (), ()))
             continue
         binaries = tuple(_join(prefix, b) for b in ('usr/sbin/netdata', 'sbin/netdata', 'bin/netdata'))
-        out.append((norm, prefix, kind_for_prefix(prefix), binaries, (_join(prefix, 'var/lib/netdata'),), True))
+        out.append(_Candidate(norm, prefix, kind_for_prefix(prefix), binaries, (_join(prefix, 'var/lib/netdata'),)))
     return out
 
 
@@ -376,20 +383,22 @@ def discover_installs(root='/', extra_config_dirs=(), run_command=None, live_que
     if run_command is None:
         run_command = default_run_command
     found = []
-    for config_dir, prefix, kind, binaries, libs, user_given in _candidates(root, extra_config_dirs):
+    for candidate in _candidates(root, extra_config_dirs):
         try:
-            config_exists = os.path.lexists(_host(root, config_dir))
-            binary = next((b for b in binaries if _is_file(root, b)), None)
+            config_exists = os.path.lexists(_host(root, candidate.config_dir))
+            binary = next((b for b in candidate.binaries if _is_file(root, b)), None)
             if not config_exists and binary is None:
                 continue
             if proc_scan is None:
                 proc_scan = find_netdata_daemons(root=root)
             if service is None:
                 service = service_environment(SERVICE_UNIT, root=root)
-            found.append(_describe_install(root, config_dir, prefix, kind, binary, libs, user_given,
-                                           run_command, live_query, live_timeout, proc_scan, service))
+            scan = HostScan(root, run_command, live_query, live_timeout, proc_scan, service)
+            site = InstallSite(candidate.config_dir, candidate.prefix, candidate.kind, binary, candidate.lib_dirs)
+            found.append(describe_install(scan, site))
         except Exception as exc:  # keep going: one odd install must not hide the others
-            found.append(_broken_install(config_dir, prefix, kind, 'unexpected %s: %s' % (type(exc).__name__, exc)))
+            found.append(_broken_install(candidate.config_dir, candidate.prefix, candidate.kind,
+                                         'unexpected %s: %s' % (type(exc).__name__, exc)))
     return found
 
 
@@ -421,45 +430,84 @@ def _broken_install(config_dir, prefix, kind, error):
     }
 
 
+def describe_install(scan, site):
+    """The contract's dict for the install at *site* (an :data:`InstallSite`), from what
+    the host gave (a :data:`HostScan`). Every problem is an error string in ``errors``."""
+    root = scan.root
+    install = _broken_install(site.config_dir, site.prefix, site.kind, None)
+    errors = install['errors'] = []
+    install['binary'] = site.binary
+    config_dir_ok = _check_config_dir(root, site, errors)
+    daemon = daemon_for_prefix(scan.proc_scan.get('daemons') or [], site.prefix)
+    service_starts = _service_starts(scan.service.get('exec_start'), site.binary, site.prefix)
+    conf = _fill_netdata_conf(install, root, site, daemon, scan.service, service_starts, errors)
+    start_user = _service_user(root, scan.service) if service_starts is True else None
+    agent_user = agent_user_of(conf.get('run_as_user'), start_user)
+    _fill_optout_file(install, root, site.config_dir, conf['path'], agent_user, start_user, errors)
+    lib_dir = _fill_lib_dir(install, root, site, conf.get('lib_dir'), errors)
+    if config_dir_ok:
+        _fill_install_type(install, root, site.config_dir, errors)
+    if site.binary is not None:
+        _fill_version(install, site.binary, scan.run_command, errors)
+    if lib_dir is not None:
+        _fill_machine_guid(install, root, lib_dir, errors)
+        _fill_claimed(install, root, lib_dir, errors)
+        _fill_status_ids(install, root, lib_dir, errors)
+    _fill_service(install, scan.service, service_starts)
+    if daemon is not None:
+        _fill_daemon(install, daemon, conf, scan.live_query, scan.live_timeout, errors)
+    return install
+
+
 def _describe_install(root, config_dir, prefix, kind, binary, libs, user_given, run_command,
                       live_query, live_timeout, proc_scan, service):
-    errors = []
-    install = _broken_install(config_dir, prefix, kind, None)
-    install['errors'] = errors
-    evidence = install['evidence']
-    install['binary'] = binary
+    """:func:`describe_install` with its parts as positional arguments (*user_given* is
+    not used), as ``container_installs`` calls it."""
+    return describe_install(HostScan(root, run_command, live_query, live_timeout, proc_scan, service),
+                            InstallSite(config_dir, prefix, kind, binary, libs))
 
-    host_dir = _host(root, config_dir)
+
+def _check_config_dir(root, site, errors):
+    """Whether the config dir is a directory; an error when it is something else or is
+    missing (the binary alone made it an install)."""
+    host_dir = _host(root, site.config_dir)
     dir_ok = os.path.isdir(host_dir)
     if os.path.lexists(host_dir) and not dir_ok:
-        errors.append('config dir %s exists but is not a directory' % config_dir)
+        errors.append('config dir %s exists but is not a directory' % site.config_dir)
     elif not os.path.lexists(host_dir):
-        errors.append('config dir %s does not exist (binary %s found)' % (config_dir, binary))
+        errors.append('config dir %s does not exist (binary %s found)' % (site.config_dir, site.binary))
+    return dir_ok
 
-    # Which netdata.conf the daemon reads, then where it looks for the opt-out file.
-    daemon = daemon_for_prefix(proc_scan.get('daemons') or [], prefix)
-    starts = _service_starts(service.get('exec_start'), binary, prefix)
+
+def _fill_netdata_conf(install, root, site, daemon, service, service_starts, errors):
+    """Which netdata.conf the daemon reads, and from it where the daemon looks for the
+    opt-out file: fills ``netdata_conf`` and its evidence; returns what
+    :func:`read_netdata_conf` read."""
     conf_path, conf_source = netdata_conf_choice(
-        config_dir, (daemon.get('args') or {}).get('config_file') if daemon else None,
-        service.get('exec_start') if starts is True else None, errors)
+        site.config_dir, (daemon.get('args') or {}).get('config_file') if daemon else None,
+        service.get('exec_start') if service_starts is True else None, errors)
     conf = read_netdata_conf(conf_path, root=root)
     errors.extend(conf['errors'])
     if conf_source != 'default' and not conf['exists']:
         errors.append('%s (-c of the %s) does not exist: the daemon would not start'
                       % (conf_path, 'running daemon' if conf_source == 'daemon' else 'service ExecStart'))
-    user_config_dir = user_config_dir_of(config_dir, conf.get('user_config_dir'), errors)
-    start_user = _service_user(root, service) if starts is True else None
-    agent_user = agent_user_of(conf.get('run_as_user'), start_user)
-
     install['netdata_conf'] = {
         'path': conf['path'], 'exists': conf['exists'], 'crash_reports': conf['crash_reports'],
         'web_address': conf['web_address'], 'web_port': conf['web_port'],
-        'source': conf_source, 'config_dir': user_config_dir,
+        'source': conf_source, 'config_dir': user_config_dir_of(site.config_dir, conf.get('user_config_dir'), errors),
         'run_as_user': conf.get('run_as_user'),
     }
-    evidence['netdata_conf_mtime'] = conf['mtime']
-    evidence['web_enabled'] = conf['web_enabled']
+    install['evidence']['netdata_conf_mtime'] = conf['mtime']
+    install['evidence']['web_enabled'] = conf['web_enabled']
+    return conf
 
+
+def _fill_optout_file(install, root, config_dir, conf_path, agent_user, start_user, errors):
+    """The opt-out file, as the daemon checks it: access(R_OK) on ``<[directories]
+    config>/.opt-out-from-anonymous-statistics`` (any kind of entry that passes counts,
+    noted if odd); and the mtimes that date it against the daemon's start."""
+    evidence = install['evidence']
+    user_config_dir = install['netdata_conf']['config_dir']
     # Creating or removing the opt-out file changes its dir's mtime: with the daemon's
     # start time it tells whether the file was there when a v1 daemon decided.
     user_dir_ok = os.path.isdir(_host(root, user_config_dir))
@@ -467,10 +515,7 @@ def _describe_install(root, config_dir, prefix, kind, binary, libs, user_given, 
     evidence['config_dir_mtime'] = dir_st.st_mtime if dir_st is not None else None
     if user_config_dir != config_dir and not user_dir_ok:
         errors.append('config dir %s ([directories] config of %s) is not a directory'
-                      % (user_config_dir, conf['path']))
-
-    # Opt-out file, as the daemon checks it: access(R_OK) on <[directories] config>/
-    # .opt-out-from-anonymous-statistics (any kind of entry that passes counts, noted if odd).
+                      % (user_config_dir, conf_path))
     optout = user_config_dir.rstrip('/') + '/' + OPTOUT_FILE_NAME
     st = _stat(root, optout) if user_dir_ok else None
     install['optout_file'] = describe_optout_file(root, optout, st is not None, agent_user, start_user,
@@ -480,76 +525,86 @@ def _describe_install(root, config_dir, prefix, kind, binary, libs, user_given, 
     if st is not None and not stat.S_ISREG(st.st_mode):
         errors.append('%s exists but is not a regular file' % optout)
 
-    # lib dir: netdata.conf's [directories] lib, else the first existing default.
-    lib_dir = conf.get('lib_dir')
-    if lib_dir is None and libs:
-        lib_dir = next((d for d in libs if os.path.isdir(_host(root, d))), libs[0])
+
+def _fill_lib_dir(install, root, site, configured, errors):
+    """netdata.conf's ``[directories] lib`` (*configured*), else the first existing
+    default (else the first default); returns it (None: unknown)."""
+    lib_dir = configured
+    if lib_dir is None and site.lib_dirs:
+        lib_dir = next((d for d in site.lib_dirs if os.path.isdir(_host(root, d))), site.lib_dirs[0])
     install['lib_dir'] = lib_dir
     if lib_dir is None:
         errors.append('lib dir unknown for %s (not under an etc/netdata prefix and not set in netdata.conf)'
-                      % config_dir)
+                      % site.config_dir)
+    return lib_dir
 
-    # .install-type
-    if dir_ok:
-        text, err = read_host_text(root, config_dir + '/.install-type')
-        if err:
-            errors.append(err)
-        install['install_type'] = parse_install_type(text) if text is not None else None
 
-    # version
-    if binary is not None:
-        _fill_version(install, binary, run_command, errors)
+def _fill_install_type(install, root, config_dir, errors):
+    text, err = read_host_text(root, config_dir + '/.install-type')
+    if err:
+        errors.append(err)
+    install['install_type'] = parse_install_type(text) if text is not None else None
 
-    # machine GUID and claimed state
-    if lib_dir is not None:
-        guid_path = lib_dir + '/registry/netdata.public.unique.id'
-        text, err = read_host_text(root, guid_path)
-        if err:
-            errors.append(err)
-        elif text is not None:
-            guid, why = parse_machine_guid(text)
-            install['machine_guid'] = guid
-            if why:
-                errors.append('%s: %s, machine GUID unknown' % (guid_path, why))
-        _fill_claimed(install, root, lib_dir, errors)
-        _fill_status_ids(install, root, lib_dir, errors)
 
-    # systemd service (one netdata.service per host; static installs install it too)
+def _fill_machine_guid(install, root, lib_dir, errors):
+    guid_path = lib_dir + '/registry/netdata.public.unique.id'
+    text, err = read_host_text(root, guid_path)
+    if err:
+        errors.append(err)
+    elif text is not None:
+        guid, why = parse_machine_guid(text)
+        install['machine_guid'] = guid
+        if why:
+            errors.append('%s: %s, machine GUID unknown' % (guid_path, why))
+
+
+def _fill_service(install, service, service_starts):
+    """The systemd service (one netdata.service per host; static installs install it too)."""
     install['service'] = {
         'unit': service.get('unit'),
         'dropins': list(service.get('dropins') or []),
         'environment': dict((n, (service.get('environment') or {}).get(n)) for n in TELEMETRY_VARS),
     }
+    evidence = install['evidence']
     evidence['service_masked'] = bool(service.get('masked'))
     evidence['service_exec_start'] = service.get('exec_start')
     evidence['service_errors'] = list(service.get('errors') or [])
-    evidence['service_starts_this_install'] = starts
+    evidence['service_starts_this_install'] = service_starts
 
-    # running daemon
-    if daemon is not None:
-        env = daemon.get('environment')
-        install['daemon'] = {
-            'running': True,
-            'pid': daemon.get('pid'),
-            'environment': None if env is None else dict((n, env.get(n)) for n in TELEMETRY_VARS),
-        }
-        evidence['daemon_started_at'] = daemon.get('started_at')
-        evidence['daemon_exe'] = daemon.get('exe')
-        errors.extend(daemon.get('errors') or [])
-        address, port = conf['web_address'], conf['web_port']
-        args = daemon.get('args') or {}
-        # The daemon's own -p / -i override netdata.conf (the address shown stays the file's).
-        if args.get('bind_to'):
-            address, port = parse_bind_to(args['bind_to'], port)
-        if args.get('port'):
-            port = args['port']
-        if live_query and conf['web_enabled'] and address and port:
-            evidence['live'] = query_registry_hello(address, port, live_timeout)
-            # v2.3+ shows in its /netdata.conf the crash-report value its start resolved.
-            version = parse_version(install['version'])
-            if version is None or version >= V_CRASH_REPORTS:
-                evidence['live_crash_reports'] = query_live_crash_reports(address, port, live_timeout)
-    return install
+
+def _fill_daemon(install, daemon, conf, live_query, live_timeout, errors):
+    """The running daemon: its pid and environment, and (with *live_query*) its own
+    answers about the analytics flag and the crash-report value its start resolved."""
+    env = daemon.get('environment')
+    install['daemon'] = {
+        'running': True,
+        'pid': daemon.get('pid'),
+        'environment': None if env is None else dict((n, env.get(n)) for n in TELEMETRY_VARS),
+    }
+    evidence = install['evidence']
+    evidence['daemon_started_at'] = daemon.get('started_at')
+    evidence['daemon_exe'] = daemon.get('exe')
+    errors.extend(daemon.get('errors') or [])
+    address, port = daemon_web_address(conf, daemon)
+    if live_query and conf['web_enabled'] and address and port:
+        evidence['live'] = query_registry_hello(address, port, live_timeout)
+        # v2.3+ shows in its /netdata.conf the crash-report value its start resolved.
+        version = parse_version(install['version'])
+        if version is None or version >= V_CRASH_REPORTS:
+            evidence['live_crash_reports'] = query_live_crash_reports(address, port, live_timeout)
+
+
+def daemon_web_address(conf, daemon):
+    """``(address, port)`` the running *daemon* answers on: its ``netdata.conf``'s (as
+    :func:`read_netdata_conf` read it), overridden by its own ``-i`` / ``-p`` (the
+    address the facts show stays the file's)."""
+    address, port = conf['web_address'], conf['web_port']
+    args = daemon.get('args') or {}
+    if args.get('bind_to'):
+        address, port = parse_bind_to(args['bind_to'], port)
+    if args.get('port'):
+        port = args['port']
+    return address, port
 
 
 def _fill_version(install, binary, run_command, errors):

@@ -17,8 +17,14 @@ __metaclass__ = type
 import json
 import socket
 
+# urllib, not ansible.module_utils.urls' open_url (which would do, with use_proxy=False):
+# with urllib already loaded, importing it costs about 33 ms more per module run (mostly
+# cryptography.x509 where python3-cryptography is installed; python -X importtime, Python
+# 3.11), for a plain-HTTP request to the agent that needs none of it.
 from urllib.request import build_opener, ProxyHandler, HTTPRedirectHandler, Request
 from urllib.error import HTTPError, URLError
+
+from ansible.module_utils.common.text.converters import to_text
 
 MAX_BODY = 256 * 1024
 
@@ -38,8 +44,7 @@ def hello_url(address, port):
 
 def parse_hello(body):
     """Response body -> ``(anonymous_statistics bool or None, error or None)``."""
-    if isinstance(body, bytes):
-        body = body.decode('utf-8', 'replace')
+    body = to_text(body, errors='replace', nonstring='passthru')
     try:
         data = json.loads(body)
     except ValueError:
@@ -74,20 +79,27 @@ def _get(url, accept, timeout):
         return None, None, 'bad answer from %s: %s: %s' % (url, type(exc).__name__, exc)
 
 
-def query_registry_hello(address, port, timeout=1.0):
-    """Never raises. ``{'url': str or None, 'status': int or None,
-    'anonymous_statistics': bool or None, 'error': str or None}``."""
-    result = {'url': None, 'status': None, 'anonymous_statistics': None, 'error': None}
+def _ask_agent(address, port, timeout, url_of, accept, parse, value_key):
+    """GET ``url_of(address, port)`` from the agent and ``parse`` the body. Never raises.
+    ``{'url': str or None, 'status': int or None, value_key: what parse found or None,
+    'error': str or None}``."""
+    result = {'url': None, 'status': None, value_key: None, 'error': None}
     try:
-        url = hello_url(address, port)
+        url = url_of(address, port)
     except (TypeError, ValueError) as exc:
         result['error'] = 'bad address/port %r:%r: %s' % (address, port, exc)
         return result
     result['url'] = url
-    result['status'], body, result['error'] = _get(url, 'application/json', timeout)
+    result['status'], body, result['error'] = _get(url, accept, timeout)
     if result['error'] is None:
-        result['anonymous_statistics'], result['error'] = parse_hello(body)
+        result[value_key], result['error'] = parse(body)
     return result
+
+
+def query_registry_hello(address, port, timeout=1.0):
+    """Never raises. ``{'url': str or None, 'status': int or None,
+    'anonymous_statistics': bool or None, 'error': str or None}``."""
+    return _ask_agent(address, port, timeout, hello_url, 'application/json', parse_hello, 'anonymous_statistics')
 
 
 # ---------------------------------------------------------------- the crash-report setting
@@ -104,8 +116,7 @@ def parse_live_crash_reports(body):
     (``check_crash_reports_config`` in src/daemon/status-file.c, v2.10.4: default ``all`` or
     ``off``), so it is listed even when defaulted, as ``# crash reports = all``; a value
     set in the file shows uncommented and wins."""
-    if isinstance(body, bytes):
-        body = body.decode('utf-8', 'replace')
+    body = to_text(body, errors='replace', nonstring='passthru')
     section = None
     found = {}
     for line in (body or '').splitlines():
@@ -128,14 +139,4 @@ def parse_live_crash_reports(body):
 
 def query_live_crash_reports(address, port, timeout=1.0):
     """Never raises. ``{'url', 'status', 'value': str or None, 'error'}``."""
-    result = {'url': None, 'status': None, 'value': None, 'error': None}
-    try:
-        url = netdata_conf_url(address, port)
-    except (TypeError, ValueError) as exc:
-        result['error'] = 'bad address/port %r:%r: %s' % (address, port, exc)
-        return result
-    result['url'] = url
-    result['status'], body, result['error'] = _get(url, 'text/plain', timeout)
-    if result['error'] is None:
-        result['value'], result['error'] = parse_live_crash_reports(body)
-    return result
+    return _ask_agent(address, port, timeout, netdata_conf_url, 'text/plain', parse_live_crash_reports, 'value')

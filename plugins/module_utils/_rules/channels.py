@@ -18,6 +18,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+from collections import namedtuple
+
+from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import (
     CHANNELS, OPTOUT_FILE_NAME, REPRESENTATIVE_VERSIONS, TELEMETRY_VARS, V_CRASH_REPORTS, V_DAEMON_READS_ENV,
@@ -40,19 +43,19 @@ def optout_file_read_live(version):
     True for v2.3.0 to v2.5.x (the analytics flag is re-checked before each event it
     sends), False before v2.3.0 (read once at start) and from v2.6.0 (#20654: read only
     at start), None when the version is unknown."""
-    v = parse_version(version)
-    if v is None:
+    parsed = parse_version(version)
+    if parsed is None:
         return None
-    return V_DAEMON_READS_ENV <= v < V_NO_STATISTICS_SCRIPT
+    return V_DAEMON_READS_ENV <= parsed < V_NO_STATISTICS_SCRIPT
 
 
 def statistics_script_exists(version):
     """Whether *version* still ships and runs ``anonymous-statistics.sh`` (below v2.6.0);
     None when the version is unknown."""
-    v = parse_version(version)
-    if v is None:
+    parsed = parse_version(version)
+    if parsed is None:
         return None
-    return v < V_NO_STATISTICS_SCRIPT
+    return parsed < V_NO_STATISTICS_SCRIPT
 
 
 def container_entrypoint_opts_out(version, env):
@@ -72,8 +75,8 @@ def container_entrypoint_opts_out(version, env):
     env = _env(env)
     if env is None:
         return None, 'the container environment is unknown'
-    v = parse_version(version)
-    rules = [v] if v is not None else [V_DOCKER_NONEMPTY_LAST, V_DOCKER_ZERO_IS_NO]
+    parsed = parse_version(version)
+    rules = [parsed] if parsed is not None else [V_DOCKER_NONEMPTY_LAST, V_DOCKER_ZERO_IS_NO]
     answers = []
     for rule in rules:
         if rule >= V_DOCKER_ZERO_IS_NO:
@@ -81,22 +84,22 @@ def container_entrypoint_opts_out(version, env):
         else:
             hits = [n for n in TELEMETRY_VARS if env[n] not in (None, '')]
         answers.append((rule, hits))
-    shown = ', '.join('%s=%s' % (n, _show(env[n])) for n in TELEMETRY_VARS)
+    shown = ', '.join('%s=%s' % (n, _value_text(env[n])) for n in TELEMETRY_VARS)
     if len(set(bool(h) for _r, h in answers)) > 1:
         return None, ('unknown: the image version is unknown and the entrypoint rules disagree on %s '
                       '(up to v2.8.1 any non-empty value opts out, from v2.8.2 any value but 0)' % shown)
     rule, hits = answers[0]
     where = ('run.sh up to v2.8.1: any non-empty value' if rule < V_DOCKER_ZERO_IS_NO
              else 'run.sh from v2.8.2: any value but empty or 0')
-    if v is None:
+    if parsed is None:
         where = 'run.sh of every version'
     if hits:
         return True, ('the image\'s entrypoint creates the opt-out file at every start: %s (%s)'
-                      % (', '.join('%s=%s' % (n, _show(env[n])) for n in hits), where))
+                      % (', '.join('%s=%s' % (n, _value_text(env[n])) for n in hits), where))
     return False, ('the image\'s entrypoint does not create the opt-out file: %s (%s)' % (shown, where))
 
 
-def _vstr(version):
+def _version_text(version):
     return 'v%d.%d.%d' % version if version else 'unknown version'
 
 
@@ -107,12 +110,7 @@ def _env(env):
     out = {}
     for name in TELEMETRY_VARS:
         value = env.get(name)
-        if value is None:
-            out[name] = None
-        elif isinstance(value, bytes):
-            out[name] = value.decode('utf-8', 'replace')
-        else:
-            out[name] = str(value)
+        out[name] = None if value is None else to_text(value, errors='replace')
     return out
 
 
@@ -124,20 +122,20 @@ def _nonempty(env, name):
     return value is not None and value != ''
 
 
-def _show(value):
+def _value_text(value):
     return 'unset' if value is None else repr(value)
 
 
-def _any(*values):
+def _three_valued_or(*values):
     """Three-valued OR: True if any is True, else None if any is None, else False."""
-    if any(v is True for v in values):
+    if any(value is True for value in values):
         return True
-    if any(v is None for v in values):
+    if any(value is None for value in values):
         return None
     return False
 
 
-def _not(value):
+def _three_valued_not(value):
     return None if value is None else (not value)
 
 
@@ -180,9 +178,7 @@ class _Facts(object):
         self.running = kw.get('daemon_running') is True
         self.live = _bool_or_none(kw.get('live_analytics'))
         raw = kw.get('crash_reports_setting')
-        if isinstance(raw, bytes):
-            raw = raw.decode('utf-8', 'replace')
-        self.crash_raw = raw if (raw is None or isinstance(raw, str)) else str(raw)
+        self.crash_raw = None if raw is None else to_text(raw, errors='replace')
         self.claimed = _bool_or_none(kw.get('claimed'))
         self.installer_env = _env(kw.get('installer_env'))
         # The environment the next start gets: the service's. When no service we know
@@ -192,9 +188,7 @@ class _Facts(object):
         self.next_from_daemon = self.service_env is None and self.running and self.daemon_env is not None
         self.next_env = self.daemon_env if self.next_from_daemon else self.service_env
         self.next_where = "running daemon's" if self.next_from_daemon else 'service'
-        live_crash = kw.get('live_crash_reports')
-        if isinstance(live_crash, bytes):
-            live_crash = live_crash.decode('utf-8', 'replace')
+        live_crash = to_text(kw.get('live_crash_reports'), errors='replace', nonstring='passthru')
         self.live_crash = live_crash.strip(_C_SPACE) if isinstance(live_crash, str) else None
         self.status_ids = _bool_or_none(kw.get('status_file_ids'))
         self.strict = kw.get('strict') is True
@@ -278,235 +272,364 @@ class _Facts(object):
 
 
 # ---------------------------------------------------------------------------------
-# channels, for one known version
+# daemon analytics: first decide (values and the case that explains them), then word
+# the reasons in one place (_analytics_reasons)
 
-def _daemon_analytics(v, f):
-    """(channel, flag_now): flag_now is the running daemon's flag (live, else derived)."""
-    reads_env = v >= V_DAEMON_READS_ENV
-    src = ('src/daemon/analytics.c analytics_check_enabled' if reads_env
-           else 'send_statistics in daemon/analytics.c v1.37.1, the same up to v2.2.x')
-    details = []
+class _AnalyticsRule(object):
+    """What the analytics flag of one known *version* reads, and when."""
 
-    # configured: what a (re)start would decide now. The file counts only when the
-    # daemon's access(R_OK) passes: as the run-as user below v2.3.0 (send_statistics runs
-    # after become_daemon, daemon/main.c v1.37.1); from v2.3.0 first as the user it starts
-    # as, before it drops privileges (daemon_status_file_check_crash comes before
-    # become_daemon in src/daemon/main.c v2.3.0 to v2.11.0), and off stays off.
-    readable = f.read_start if reads_env else f.read_agent
-    why = f.read_start_why if reads_env else f.read_agent_why
-    as_whom = ('as the user the daemon starts as (%s), before it drops privileges'
-               % (f.start_user or 'unknown') if reads_env
-               else 'as the user the daemon runs as (%s)' % (f.agent_user or 'unknown'))
-    svc_dt = _nonempty(f.next_env, 'DISABLE_TELEMETRY') if reads_env else False
-    configured = _not(_any(readable, svc_dt))
-    if f.file is True and readable is True:
-        details.append('off at next start: opt-out file %s exists and the daemon can read it '
-                       '(access(R_OK) %s)' % (f.file_path, as_whom))
-    elif f.file is True and readable is False:
-        details.append('on at next start: opt-out file %s exists but the daemon cannot read it, so '
-                       'it does not count (access(R_OK) %s): %s; make it readable (mode 0644)'
-                       % (f.file_path, as_whom, why))
-    elif f.file is True:
-        details.append('unknown at next start: opt-out file %s exists but whether the daemon can '
-                       'read it (access(R_OK) %s) is unknown: %s' % (f.file_path, as_whom, why))
-    elif f.file is None:
-        details.append('unknown at next start: whether the opt-out file exists is unknown')
-    if f.next_from_daemon:
-        details.append("note: no service we know starts this install (a daemon started by hand?): "
-                       "the next start is judged with the running daemon's environment "
-                       "(/proc/PID/environ), as whoever started it would start it again")
-    if svc_dt is True:
-        details.append('off at next start: DISABLE_TELEMETRY=%s is non-empty in the %s '
-                       'environment' % (_show(f.next_env['DISABLE_TELEMETRY']), f.next_where))
-    elif svc_dt is None and readable is not True:
-        details.append('unknown at next start: the service environment is unknown '
-                       '(a non-empty DISABLE_TELEMETRY would turn it off)')
+    def __init__(self, version):
+        self.version = version
+        # From v2.3.0 the daemon reads DISABLE_TELEMETRY and checks the opt-out file first
+        # as the user it starts as, before it drops privileges.
+        self.reads_env = version >= V_DAEMON_READS_ENV
+        # v2.3 to v2.5 re-check the flag before each event they send (off stays off).
+        self.rechecks_before_events = self.reads_env and version < V_NO_STATISTICS_SCRIPT
+        self.source = ('src/daemon/analytics.c analytics_check_enabled' if self.reads_env
+                       else 'send_statistics in daemon/analytics.c v1.37.1, the same up to v2.2.x')
+
+
+# Why the running daemon's flag is what it is: the cases _analytics_running decides and
+# _analytics_running_reason words.
+_RUN_ENV_OFF = 'disable_telemetry_in_its_environment'
+_RUN_FILE_READ = 'file_existed_and_was_read'
+_RUN_FILE_UNREADABLE = 'file_existed_but_was_unreadable'
+_RUN_FILE_ACCESS_UNKNOWN = 'file_existed_but_access_unknown'
+_RUN_FILE_LATER_UNREADABLE = 'file_created_later_unreadable_to_rechecks'
+_RUN_FILE_LATER_PENDING = 'file_created_later_until_next_event'
+_RUN_FILE_LATER_AT_START_ONLY = 'file_created_later_decided_at_start'
+_RUN_NO_FILE = 'no_file_at_start'
+_RUN_FILE_AT_START_UNKNOWN = 'file_at_start_unknown'
+
+_AnalyticsDecision = namedtuple('_AnalyticsDecision', [
+    'readable',          # whether the next start's access(R_OK) passes on the opt-out file
+    'env_disables',      # whether DISABLE_TELEMETRY is non-empty for the next start
+    'configured',        # what the next start decides
+    'ignored_env',       # [(name, value, where)] non-empty variables this version does not read
+    'sentry_only',       # DISABLE_TELEMETRY turns off Sentry upload but not the flag
+    'running_env_off',   # whether DISABLE_TELEMETRY is non-empty for the running daemon
+    'running',           # what the running daemon decided (None: unknown or none runs)
+    'running_case',      # one of _RUN_*, None when no daemon runs
+    'at_start',          # the running daemon's flag right after its start
+    'enabled',           # what counts now
+    'now',               # the running daemon's flag now (live answer first)
+    'drift',             # the running daemon differs from what a restart decides
+])
+
+
+def _analytics_next_start(rule, facts):
+    """``(readable, env_disables, configured)`` for the next start.
+
+    The file counts only when the daemon's access(R_OK) passes: as the run-as user below
+    v2.3.0 (send_statistics runs after become_daemon, daemon/main.c v1.37.1); from v2.3.0
+    first as the user it starts as, before it drops privileges
+    (daemon_status_file_check_crash comes before become_daemon in src/daemon/main.c
+    v2.3.0 to v2.11.0), and off stays off.
+    """
+    readable = facts.read_start if rule.reads_env else facts.read_agent
+    env_disables = _nonempty(facts.next_env, 'DISABLE_TELEMETRY') if rule.reads_env else False
+    return readable, env_disables, _three_valued_not(_three_valued_or(readable, env_disables))
+
+
+def _analytics_ignored_env(rule, facts):
+    """``[(name, value, where)]``: non-empty telemetry variables the daemon of this version
+    does not read (all of them below v2.3.0, DO_NOT_TRACK from v2.3.0)."""
+    names = ['DO_NOT_TRACK'] if rule.reads_env else ['DO_NOT_TRACK', 'DISABLE_TELEMETRY']
     ignored = []
-    for env, where in ((f.service_env, 'service'), (f.daemon_env, "running daemon's")):
+    for env, where in ((facts.service_env, 'service'), (facts.daemon_env, "running daemon's")):
         if not env:
             continue
-        names = ['DO_NOT_TRACK'] if reads_env else ['DO_NOT_TRACK', 'DISABLE_TELEMETRY']
         for name in names:
             if _nonempty(env, name):
-                ignored.append('%s=%s (%s environment)' % (name, _show(env[name]), where))
-    if ignored and configured is not False:
-        details.append('%s daemon ignores %s; only the opt-out file%s turns it off'
-                       % (_vstr(v), ', '.join(ignored),
-                          ' or a non-empty DISABLE_TELEMETRY' if reads_env else ''))
-    if not reads_env and v >= V_SENTRY and readable is not True:
-        if any(env and env.get('DISABLE_TELEMETRY') is not None
-               for env in (f.service_env, f.daemon_env)):
-            details.append('note: DISABLE_TELEMETRY is set, so Sentry crash upload (official '
-                           'builds v1.45 to v2.2, src/daemon/sentry-native/sentry-native.c '
-                           'v2.2.0) is off, but the analytics flag is not')
+                ignored.append((name, env[name], where))
+    return ignored
 
-    # running: what the running daemon decided at its start (and since)
-    running = None
-    if f.running:
-        env_off = _nonempty(f.daemon_env, 'DISABLE_TELEMETRY') if reads_env else False
-        fas = f.file_at_start
-        if env_off is True:
-            running = False
-            details.append('off in the running daemon: DISABLE_TELEMETRY=%s in its environment'
-                           % _show(f.daemon_env['DISABLE_TELEMETRY']))
-        elif fas is True:
-            then = f.readable_then(readable, reads_env)
-            if then is True:
-                running = False
-                details.append('off in the running daemon: the opt-out file existed when it started '
-                               '(%s) and it could read it' % f.file_at_start_why)
-            elif then is False:
-                running = _not(env_off)
-                details.append('%s in the running daemon: the opt-out file existed when it started '
-                               '(%s) but it could not read it (its mode and owner have not changed '
-                               'since)%s' % (state_word(running), f.file_at_start_why,
-                                             '; its environment is unreadable' if running is None else ''))
-            else:
-                details.append('unknown in the running daemon: the opt-out file existed when it '
-                               'started (%s) but whether it could read it then is unknown (its mode '
-                               'or owner changed since, or its readability is unknown); restart '
-                               'netdata' % f.file_at_start_why)
-        elif fas is False and f.file is True:
-            if reads_env and v < V_NO_STATISTICS_SCRIPT and f.read_agent is False:
-                running = _not(env_off)
-                details.append('%s in the running daemon: the opt-out file was created after it '
-                               'started; %s re-checks it before each event as %s, who cannot read '
-                               'it' % (state_word(running), _vstr(v), f.agent_user or 'its user'))
-            elif reads_env and v < V_NO_STATISTICS_SCRIPT:
-                details.append('unknown in the running daemon: the opt-out file was created after '
-                               'it started; %s re-checks it only before the next event it sends '
-                               '(then it stays off); restart netdata to be sure' % _vstr(v))
-            else:
-                running = _not(env_off)
-                details.append('%s in the running daemon: the opt-out file was created after it '
-                               'started and %s decides only at start; restart netdata'
-                               % (state_word(running), _vstr(v)))
-        elif fas is False:
-            running = _not(env_off)
-            if running is None:
-                details.append('unknown in the running daemon: its environment is unreadable '
-                               '(a non-empty DISABLE_TELEMETRY would turn it off)')
-            else:
-                details.append('on in the running daemon: no opt-out file when it started (%s)%s'
-                               % (f.file_at_start_why,
-                                  ' and no DISABLE_TELEMETRY in its environment' if reads_env else ''))
-        else:
-            details.append('unknown in the running daemon: cannot tell whether the opt-out file '
-                           'existed when it started (%s); the daemon decides at start and never '
-                           'turns itself back on' % f.file_at_start_why)
 
-    # The flag right after the start, which the crash-report default reads
-    # (check_crash_reports_config, src/daemon/status-file.c v2.3.0 to v2.11.0). Decided only
-    # then, except that v2.3 to v2.5 may turn it off later (never back on).
-    at_start = None
-    if f.running:
-        if f.live is True or (f.live is False and not (reads_env and v < V_NO_STATISTICS_SCRIPT)):
-            at_start = f.live
-        elif f.file_at_start is False:
-            at_start = _not(env_off)
-        else:
-            at_start = running
+def _analytics_sentry_only(rule, facts, readable):
+    """Whether a set DISABLE_TELEMETRY turns off only the Sentry crash upload (official
+    builds v1.45 to v2.2), not the analytics flag, while the file does not turn it off."""
+    return (not rule.reads_env and rule.version >= V_SENTRY and readable is not True
+            and any(env and env.get('DISABLE_TELEMETRY') is not None
+                    for env in (facts.service_env, facts.daemon_env)))
 
-    live = f.live
-    if live is not None:
-        enabled = live
-        details.append('%s: the running daemon answers "anonymous_statistics": %s '
-                       '(registry?action=hello)' % (state_word(live), 'true' if live else 'false'))
-        if running is not None and running != live:
-            details.append('note: the live answer (%s) differs from what the files and environment '
-                           'suggest (%s); the live answer wins' % (state_word(live), state_word(running)))
-    elif f.running:
+
+def _analytics_running(rule, facts, readable):
+    """``(running, case, env_off)``: what the running daemon decided at its start (and
+    since), why (a ``_RUN_*`` case) and whether DISABLE_TELEMETRY is non-empty in its
+    environment. ``(None, None, None)`` when no daemon runs."""
+    if not facts.running:
+        return None, None, None
+    env_off = _nonempty(facts.daemon_env, 'DISABLE_TELEMETRY') if rule.reads_env else False
+    if env_off is True:
+        return False, _RUN_ENV_OFF, env_off
+    if facts.file_at_start is True:
+        readable_then = facts.readable_then(readable, rule.reads_env)
+        if readable_then is True:
+            return False, _RUN_FILE_READ, env_off
+        if readable_then is False:
+            return _three_valued_not(env_off), _RUN_FILE_UNREADABLE, env_off
+        return None, _RUN_FILE_ACCESS_UNKNOWN, env_off
+    if facts.file_at_start is False and facts.file is True:
+        if rule.rechecks_before_events and facts.read_agent is False:
+            return _three_valued_not(env_off), _RUN_FILE_LATER_UNREADABLE, env_off
+        if rule.rechecks_before_events:
+            return None, _RUN_FILE_LATER_PENDING, env_off
+        return _three_valued_not(env_off), _RUN_FILE_LATER_AT_START_ONLY, env_off
+    if facts.file_at_start is False:
+        return _three_valued_not(env_off), _RUN_NO_FILE, env_off
+    return None, _RUN_FILE_AT_START_UNKNOWN, env_off
+
+
+def _analytics_flag_at_start(rule, facts, running, env_off):
+    """The flag right after the running daemon's start, which the crash-report default
+    reads (check_crash_reports_config, src/daemon/status-file.c v2.3.0 to v2.11.0).
+    Decided only then, except that v2.3 to v2.5 may turn it off later (never back on)."""
+    if not facts.running:
+        return None
+    if facts.live is True or (facts.live is False and not rule.rechecks_before_events):
+        return facts.live
+    if facts.file_at_start is False:
+        return _three_valued_not(env_off)
+    return running
+
+
+def _analytics_now(facts, configured, running):
+    """``(enabled, now, drift)``: *enabled* is what counts (the live answer, else the
+    running daemon, else the next start); *now* the running daemon's flag; *drift* when a
+    restart would change it."""
+    if facts.live is not None:
+        enabled = facts.live
+    elif facts.running:
         enabled = running
     else:
         enabled = configured
-        details.append('note: no daemon runs; this is what the next start decides')
-
-    now = live if live is not None else running
+    now = facts.live if facts.live is not None else running
     drift = now is not None and configured is not None and now != configured
-    if drift:
-        details.append('drift: the running daemon is %s but a restart would make it %s; '
-                       'restart netdata' % (state_word(now), state_word(configured)))
+    return enabled, now, drift
 
-    head = '%s: %s rule: %s' % (
-        state_word(enabled), _vstr(v),
-        'off when the opt-out file is readable to it (access(R_OK), first checked before it drops '
-        'privileges) or DISABLE_TELEMETRY is non-empty (%s)' % src
-        if reads_env else 'off only when the opt-out file is readable to its run-as user '
-        '(access(R_OK)), decided once at start (%s)' % src)
-    if configured is True and not ignored:
+
+def _decide_analytics(rule, facts):
+    readable, env_disables, configured = _analytics_next_start(rule, facts)
+    running, running_case, env_off = _analytics_running(rule, facts, readable)
+    enabled, now, drift = _analytics_now(facts, configured, running)
+    return _AnalyticsDecision(
+        readable=readable, env_disables=env_disables, configured=configured,
+        ignored_env=_analytics_ignored_env(rule, facts),
+        sentry_only=_analytics_sentry_only(rule, facts, readable),
+        running_env_off=env_off, running=running, running_case=running_case,
+        at_start=_analytics_flag_at_start(rule, facts, running, env_off),
+        enabled=enabled, now=now, drift=drift)
+
+
+def _daemon_analytics(version, facts):
+    """(channel, flag_now, flag_at_start): flag_now is the running daemon's flag (live,
+    else derived), flag_at_start its flag right after its start."""
+    rule = _AnalyticsRule(version)
+    decision = _decide_analytics(rule, facts)
+    reasons = _analytics_reasons(rule, facts, decision)
+    return (_channel(True, decision.enabled, decision.configured, decision.running, decision.drift,
+                     True, reasons),
+            decision.now, decision.at_start)
+
+
+# -- wording
+
+def _analytics_reasons(rule, facts, decision):
+    """Every reason line of the daemon-analytics channel, rule first."""
+    details = _analytics_next_start_reasons(rule, facts, decision)
+    running_line = _analytics_running_reason(rule, facts, decision)
+    if running_line:
+        details.append(running_line)
+    details.extend(_analytics_now_reasons(facts, decision))
+    if decision.configured is True and not decision.ignored_env:
         details.insert(0, 'on at next start: no opt-out file%s%s'
-                       % ('' if f.file is False else ' the daemon can read',
-                          ', DISABLE_TELEMETRY unset or empty in the %s environment' % f.next_where
-                          if reads_env else ''))
+                       % ('' if facts.file is False else ' the daemon can read',
+                          ', DISABLE_TELEMETRY unset or empty in the %s environment' % facts.next_where
+                          if rule.reads_env else ''))
+    head = '%s: %s rule: %s' % (
+        state_word(decision.enabled), _version_text(rule.version),
+        'off when the opt-out file is readable to it (access(R_OK), first checked before it drops '
+        'privileges) or DISABLE_TELEMETRY is non-empty (%s)' % rule.source
+        if rule.reads_env else 'off only when the opt-out file is readable to its run-as user '
+        '(access(R_OK)), decided once at start (%s)' % rule.source)
     reasons = [head]
     for line in details:
         # lead with the verdict word, as every reason line does
         if line.startswith(('on', 'off', 'unknown', 'note', 'drift')):
             reasons.append(line)
         else:
-            reasons.append('%s: %s' % ('on' if enabled is True else 'note', line))
-    return _channel(True, enabled, configured, running, drift, True, reasons), now, at_start
+            reasons.append('%s: %s' % ('on' if decision.enabled is True else 'note', line))
+    return reasons
 
 
-def _script_file_reasons(f):
+def _analytics_next_start_reasons(rule, facts, decision):
+    readable = decision.readable
+    why = facts.read_start_why if rule.reads_env else facts.read_agent_why
+    as_whom = ('as the user the daemon starts as (%s), before it drops privileges'
+               % (facts.start_user or 'unknown') if rule.reads_env
+               else 'as the user the daemon runs as (%s)' % (facts.agent_user or 'unknown'))
+    details = []
+    if facts.file is True and readable is True:
+        details.append('off at next start: opt-out file %s exists and the daemon can read it '
+                       '(access(R_OK) %s)' % (facts.file_path, as_whom))
+    elif facts.file is True and readable is False:
+        details.append('on at next start: opt-out file %s exists but the daemon cannot read it, so '
+                       'it does not count (access(R_OK) %s): %s; make it readable (mode 0644)'
+                       % (facts.file_path, as_whom, why))
+    elif facts.file is True:
+        details.append('unknown at next start: opt-out file %s exists but whether the daemon can '
+                       'read it (access(R_OK) %s) is unknown: %s' % (facts.file_path, as_whom, why))
+    elif facts.file is None:
+        details.append('unknown at next start: whether the opt-out file exists is unknown')
+    if facts.next_from_daemon:
+        details.append("note: no service we know starts this install (a daemon started by hand?): "
+                       "the next start is judged with the running daemon's environment "
+                       "(/proc/PID/environ), as whoever started it would start it again")
+    if decision.env_disables is True:
+        details.append('off at next start: DISABLE_TELEMETRY=%s is non-empty in the %s '
+                       'environment' % (_value_text(facts.next_env['DISABLE_TELEMETRY']), facts.next_where))
+    elif decision.env_disables is None and readable is not True:
+        details.append('unknown at next start: the service environment is unknown '
+                       '(a non-empty DISABLE_TELEMETRY would turn it off)')
+    if decision.ignored_env and decision.configured is not False:
+        details.append('%s daemon ignores %s; only the opt-out file%s turns it off'
+                       % (_version_text(rule.version),
+                          ', '.join('%s=%s (%s environment)' % (name, _value_text(value), where)
+                                    for name, value, where in decision.ignored_env),
+                          ' or a non-empty DISABLE_TELEMETRY' if rule.reads_env else ''))
+    if decision.sentry_only:
+        details.append('note: DISABLE_TELEMETRY is set, so Sentry crash upload (official '
+                       'builds v1.45 to v2.2, src/daemon/sentry-native/sentry-native.c '
+                       'v2.2.0) is off, but the analytics flag is not')
+    return details
+
+
+def _analytics_running_reason(rule, facts, decision):
+    """The line that explains the running daemon's flag, or None when none runs."""
+    case, running = decision.running_case, decision.running
+    version = _version_text(rule.version)
+    if case is None:
+        return None
+    if case == _RUN_ENV_OFF:
+        return ('off in the running daemon: DISABLE_TELEMETRY=%s in its environment'
+                % _value_text(facts.daemon_env['DISABLE_TELEMETRY']))
+    if case == _RUN_FILE_READ:
+        return ('off in the running daemon: the opt-out file existed when it started '
+                '(%s) and it could read it' % facts.file_at_start_why)
+    if case == _RUN_FILE_UNREADABLE:
+        return ('%s in the running daemon: the opt-out file existed when it started '
+                '(%s) but it could not read it (its mode and owner have not changed '
+                'since)%s' % (state_word(running), facts.file_at_start_why,
+                              '; its environment is unreadable' if running is None else ''))
+    if case == _RUN_FILE_ACCESS_UNKNOWN:
+        return ('unknown in the running daemon: the opt-out file existed when it '
+                'started (%s) but whether it could read it then is unknown (its mode '
+                'or owner changed since, or its readability is unknown); restart '
+                'netdata' % facts.file_at_start_why)
+    if case == _RUN_FILE_LATER_UNREADABLE:
+        return ('%s in the running daemon: the opt-out file was created after it '
+                'started; %s re-checks it before each event as %s, who cannot read '
+                'it' % (state_word(running), version, facts.agent_user or 'its user'))
+    if case == _RUN_FILE_LATER_PENDING:
+        return ('unknown in the running daemon: the opt-out file was created after '
+                'it started; %s re-checks it only before the next event it sends '
+                '(then it stays off); restart netdata to be sure' % version)
+    if case == _RUN_FILE_LATER_AT_START_ONLY:
+        return ('%s in the running daemon: the opt-out file was created after it '
+                'started and %s decides only at start; restart netdata'
+                % (state_word(running), version))
+    if case == _RUN_NO_FILE and running is None:
+        return ('unknown in the running daemon: its environment is unreadable '
+                '(a non-empty DISABLE_TELEMETRY would turn it off)')
+    if case == _RUN_NO_FILE:
+        return ('on in the running daemon: no opt-out file when it started (%s)%s'
+                % (facts.file_at_start_why,
+                   ' and no DISABLE_TELEMETRY in its environment' if rule.reads_env else ''))
+    return ('unknown in the running daemon: cannot tell whether the opt-out file '
+            'existed when it started (%s); the daemon decides at start and never '
+            'turns itself back on' % facts.file_at_start_why)
+
+
+def _analytics_now_reasons(facts, decision):
+    """The live answer (or the absence of a daemon), then the drift."""
+    lines = []
+    live, running = facts.live, decision.running
+    if live is not None:
+        lines.append('%s: the running daemon answers "anonymous_statistics": %s '
+                     '(registry?action=hello)' % (state_word(live), 'true' if live else 'false'))
+        if running is not None and running != live:
+            lines.append('note: the live answer (%s) differs from what the files and environment '
+                         'suggest (%s); the live answer wins' % (state_word(live), state_word(running)))
+    elif not facts.running:
+        lines.append('note: no daemon runs; this is what the next start decides')
+    if decision.drift:
+        lines.append('drift: the running daemon is %s but a restart would make it %s; '
+                     'restart netdata' % (state_word(decision.now), state_word(decision.configured)))
+    return lines
+
+
+# ---------------------------------------------------------------------------------
+# the other channels, for one known version
+
+def _script_file_reasons(facts):
     """Reasons about the file the script tests: ``[ -f <compiled config dir>/...]`` run
     as the daemon's user (it needs search permission on the way, not read permission;
     ``[directories] config`` does not move it)."""
-    if f.script_file is True:
+    if facts.script_file is True:
         return ['off: opt-out file %s exists (the script tests [ -f ] on every run%s)'
-                % (f.script_path, ', as %s' % f.agent_user if f.agent_user else '')]
-    if f.script_exists is True and f.script_file is False:
+                % (facts.script_path, ', as %s' % facts.agent_user if facts.agent_user else '')]
+    if facts.script_exists is True and facts.script_file is False:
         return ['on: opt-out file %s exists but the script, run as %s, does not find it: %s'
-                % (f.script_path, f.agent_user or 'the daemon user', f.script_why)]
-    if f.script_exists is True:
+                % (facts.script_path, facts.agent_user or 'the daemon user', facts.script_why)]
+    if facts.script_exists is True:
         return ['unknown: opt-out file %s exists but whether the script, run as %s, finds it is '
-                'unknown: %s' % (f.script_path, f.agent_user or 'the daemon user', f.script_why)]
-    if f.script_path != f.file_path and f.file is True:
+                'unknown: %s' % (facts.script_path, facts.agent_user or 'the daemon user', facts.script_why)]
+    if facts.script_path != facts.file_path and facts.file is True:
         return ['note: the script tests %s (its config dir is compiled in), not %s: the file '
                 '[directories] config points the daemon to does not stop it'
-                % (f.script_path, f.file_path)]
+                % (facts.script_path, facts.file_path)]
     return []
 
 
-def _script_off(f, env, where):
+def _script_off(facts, env, where):
     """(off, reasons) for anonymous-statistics.sh's own test with ``env``."""
     dt = _nonempty(env, 'DISABLE_TELEMETRY')
     dnt = _nonempty(env, 'DO_NOT_TRACK')
-    off = _any(f.script_file, dt, dnt)
-    reasons = _script_file_reasons(f)
+    off = _three_valued_or(facts.script_file, dt, dnt)
+    reasons = _script_file_reasons(facts)
     for name, flag in (('DISABLE_TELEMETRY', dt), ('DO_NOT_TRACK', dnt)):
         if flag is True:
             reasons.append('off: %s=%s is non-empty in the %s environment (the script tests -n, '
-                           'so any value opts out)' % (name, _show(env[name]), where))
+                           'so any value opts out)' % (name, _value_text(env[name]), where))
     if env is None and off is not True:
         reasons.append('unknown: the %s environment is unknown' % where)
     if off is False:
         reasons.append('on: no opt-out file the script finds; DISABLE_TELEMETRY=%s, DO_NOT_TRACK=%s in the %s '
                        'environment (only non-empty values opt out)'
-                       % (_show(env['DISABLE_TELEMETRY']), _show(env['DO_NOT_TRACK']), where))
+                       % (_value_text(env['DISABLE_TELEMETRY']), _value_text(env['DO_NOT_TRACK']), where))
     return off, reasons
 
 
-def _statistics_script(v, f, daemon_flag_now, daemon_configured=None):
+def _statistics_script(version, facts, daemon_flag_now, daemon_configured=None):
     src = 'anonymous-statistics.sh.in, the same test from v1.37.1 to v2.5.0'
     reasons = []
-    off_cfg, why_cfg = _script_off(f, f.next_env, f.next_where)
-    configured = _not(off_cfg)
+    off_cfg, why_cfg = _script_off(facts, facts.next_env, facts.next_where)
+    configured = _three_valued_not(off_cfg)
     if daemon_configured is False and configured is not False:
         # The daemon spawns the script only while its analytics flag is on.
         configured = False
         why_cfg.append('off at next start: the daemon\'s analytics flag will be off, so it does '
                        'not spawn the script')
     running = None
-    if f.running:
+    if facts.running:
         if daemon_flag_now is False:
             running = False
-            reasons.extend(r for r in _script_file_reasons(f) if r.startswith('off'))
+            reasons.extend(r for r in _script_file_reasons(facts) if r.startswith('off'))
             reasons.append('off in the running daemon: its analytics flag is off, so it does not '
                            'spawn the script until it restarts')
         else:
-            off_run, why_run = _script_off(f, f.daemon_env, "running daemon's")
-            running = _not(off_run)
+            off_run, why_run = _script_off(facts, facts.daemon_env, "running daemon's")
+            running = _three_valued_not(off_run)
             if running is not None and daemon_flag_now is None and running is True:
                 running = None
                 why_run.append('unknown: the script would send, if the daemon still spawns it '
@@ -525,7 +648,7 @@ def _statistics_script(v, f, daemon_flag_now, daemon_configured=None):
     reasons.insert(0, '%s: %s rule: off when the opt-out file exists for the daemon\'s user at '
                    'the compiled-in config dir ([ -f ]) or DISABLE_TELEMETRY or DO_NOT_TRACK is '
                    'non-empty in the daemon environment, or when the daemon does not spawn it (%s)'
-                   % (state_word(enabled), _vstr(v), src))
+                   % (state_word(enabled), _version_text(version), src))
     return _channel(True, enabled, configured, running, drift, True, _dedup(reasons))
 
 
@@ -541,7 +664,7 @@ def _crash_setting(value, src):
                    '"crashes" and reads any other value as off (%s)' % (value, src))
 
 
-def _crash_reports(f, analytics_next, analytics_at_start=None):
+def _crash_reports(facts, analytics_next, analytics_at_start=None):
     """Agent-events status reports: posted while the daemon starts, about the previous
     session (src/daemon/status-file.c daemon_status_file_check_crash, v2.3.0 to v2.11.0).
 
@@ -552,7 +675,7 @@ def _crash_reports(f, analytics_next, analytics_at_start=None):
     """
     src = 'src/daemon/status-file.c check_crash_reports_config'
     reasons = []
-    raw = f.crash_raw
+    raw = facts.crash_raw
     value = raw.strip(_C_SPACE) if raw is not None else None
     if value:
         configured, why = _crash_setting(value, src)
@@ -564,12 +687,12 @@ def _crash_reports(f, analytics_next, analytics_at_start=None):
         # daemon_status_file_check_crash in src/daemon/main.c v2.10.4), so it counts
         # through the previous session's status file: a newly claimed agent reports from
         # its second start, and from then on at every start.
-        configured = _any(analytics_next, f.claimed, f.status_ids)
-        if f.claimed is True:
+        configured = _three_valued_or(analytics_next, facts.claimed, facts.status_ids)
+        if facts.claimed is True:
             reasons.append('on: node is claimed and [global] crash reports is %s (default: all '
                            'when claimed, even with the opt-out file; the claim id counts through the '
                            'status file, so a newly claimed agent reports from its second start)' % shown)
-        elif f.status_ids is True:
+        elif facts.status_ids is True:
             reasons.append('on: [global] crash reports is %s and the status file '
                            '(status-netdata.json) keeps a claim or node id from the last session '
                            '(default: all, even with the opt-out file)' % shown)
@@ -582,18 +705,18 @@ def _crash_reports(f, analytics_next, analytics_at_start=None):
         else:
             reasons.append('unknown: [global] crash reports is %s and %s is unknown (default: all '
                            'when analytics is on or the node is claimed)'
-                           % (shown, 'the claim state' if f.claimed is None else 'daemon analytics'))
-        if f.claimed is False and f.status_ids is not True:
+                           % (shown, 'the claim state' if facts.claimed is None else 'daemon analytics'))
+        if facts.claimed is False and facts.status_ids is not True:
             reasons.append('note: a claim id or node id from the previous session also turns the '
                            'default on')
 
     running = None
-    if f.running:
-        if f.live_crash:
-            running, why = _crash_setting(f.live_crash, src)
+    if facts.running:
+        if facts.live_crash:
+            running, why = _crash_setting(facts.live_crash, src)
             reasons.append('%s in the running daemon: its /netdata.conf shows the value its start '
                            'resolved, %s' % (state_word(running), why))
-        elif f.conf_mtime is None or f.started_at is None or f.conf_mtime > f.started_at:
+        elif facts.conf_mtime is None or facts.started_at is None or facts.conf_mtime > facts.started_at:
             reasons.append('unknown in the running daemon: netdata.conf may have changed since it '
                            'started and its /netdata.conf was not read')
         elif value:
@@ -603,8 +726,8 @@ def _crash_reports(f, analytics_next, analytics_at_start=None):
         else:
             # ids of the previous session: the status file has been rewritten since; none
             # now (no claim, no id kept) means none then.
-            ids_then = False if (f.claimed is False and f.status_ids is False) else None
-            running = _any(analytics_at_start, ids_then)
+            ids_then = False if (facts.claimed is False and facts.status_ids is False) else None
+            running = _three_valued_or(analytics_at_start, ids_then)
             reasons.append('%s in the running daemon: default, its analytics flag was %s at its '
                            'start%s' % (state_word(running), state_word(analytics_at_start),
                                         '' if ids_then is False else
@@ -613,8 +736,8 @@ def _crash_reports(f, analytics_next, analytics_at_start=None):
             reasons.append('note: the running daemon decided %s at its start, the next start decides '
                            '%s; reports are sent only while the daemon starts: no restart needed '
                            'for this channel' % (state_word(running), state_word(configured)))
-        elif (f.conf_mtime is not None and f.started_at is not None
-                and f.conf_mtime > f.started_at):
+        elif (facts.conf_mtime is not None and facts.started_at is not None
+                and facts.conf_mtime > facts.started_at):
             reasons.append('note: netdata.conf changed after the daemon started; reports are sent '
                            'only while the daemon starts, and that start reads the file anew: no '
                            'restart needed for this channel')
@@ -647,18 +770,18 @@ def decide_installer_channel(installer_env, strict=False):
                        'runs (kickstart.sh sends events unless the value is 1)')
     elif _SHELL_ONE_BOTH.match(value):
         enabled = False
-        reasons.append('off: %s=%s for installer runs (kickstart.sh: -eq 1)' % (name, _show(value)))
+        reasons.append('off: %s=%s for installer runs (kickstart.sh: -eq 1)' % (name, _value_text(value)))
     elif _SHELL_ONE_DASH.match(value):
         enabled = None
         reasons.append('unknown: %s=%s equals 1 for dash but not for bash (kickstart.sh: -eq 1); '
-                       'use exactly 1' % (name, _show(value)))
+                       'use exactly 1' % (name, _value_text(value)))
     else:
         enabled = True
         reasons.append('on: %s=%s for installer runs; kickstart.sh skips events only when it is '
-                       'numerically 1 (-eq 1); use 1' % (name, _show(value)))
+                       'numerically 1 (-eq 1); use 1' % (name, _value_text(value)))
     if name == 'DISABLE_TELEMETRY' and dnt:
         reasons.append('note: kickstart.sh reads DO_NOT_TRACK=%s only when DISABLE_TELEMETRY is '
-                       'empty, so it is ignored here' % _show(dnt))
+                       'empty, so it is ignored here' % _value_text(dnt))
     if not counted:
         reasons.append('note: not counted toward opted_out (strict is off); always counted '
                        'toward opted_in')
@@ -675,27 +798,27 @@ def _dedup(lines):
     return out
 
 
-def _channels_for_version(v, f):
-    analytics, flag_now, flag_at_start = _daemon_analytics(v, f)
+def _channels_for_version(version, facts):
+    analytics, flag_now, flag_at_start = _daemon_analytics(version, facts)
     out = {'daemon_analytics': analytics}
-    if v < V_NO_STATISTICS_SCRIPT:
-        out['statistics_script'] = _statistics_script(v, f, flag_now, analytics['configured'])
+    if version < V_NO_STATISTICS_SCRIPT:
+        out['statistics_script'] = _statistics_script(version, facts, flag_now, analytics['configured'])
     else:
         out['statistics_script'] = _channel(False, None, None, None, False, False, [
             'not applicable: %s no longer runs anonymous-statistics.sh (removed by "Stop '
-            'submitting analytics", #20654, first in v2.6.0)' % _vstr(v)])
-    if v >= V_CRASH_REPORTS:
-        out['crash_reports'] = _crash_reports(f, analytics['configured'], flag_at_start)
+            'submitting analytics", #20654, first in v2.6.0)' % _version_text(version)])
+    if version >= V_CRASH_REPORTS:
+        out['crash_reports'] = _crash_reports(facts, analytics['configured'], flag_at_start)
     else:
         out['crash_reports'] = _channel(False, None, None, None, False, False, [
             'not applicable: %s has no [global] crash reports (agent-events reports start '
-            'in v2.3.0)' % _vstr(v)])
+            'in v2.3.0)' % _version_text(version)])
     return out
 
 
 def _merge_unknown(name, readings):
     """Merge one channel's verdicts under several version rules (version unknown)."""
-    readings = [(v, ch) for v, ch in readings if ch['applies']]
+    readings = [(version, ch) for version, ch in readings if ch['applies']]
     first = readings[0][1]
     merged = _channel(True, counted=first['counted'])
     for key in ('enabled', 'configured', 'running'):
@@ -706,36 +829,36 @@ def _merge_unknown(name, readings):
         merged['reasons'] = ['note: version unknown; every version rule agrees'] + first['reasons']
     else:
         merged['reasons'] = ['unknown: version unknown and the version rules disagree (%s)' % ', '.join(
-            'from %s: %s' % (_vstr(v), state_word(ch['enabled'])) for v, ch in readings)]
-        for v, ch in readings:
-            merged['reasons'].extend('if %s: %s' % (_vstr(v), r) for r in ch['reasons'])
+            'from %s: %s' % (_version_text(version), state_word(ch['enabled'])) for version, ch in readings)]
+        for version, ch in readings:
+            merged['reasons'].extend('if %s: %s' % (_version_text(version), r) for r in ch['reasons'])
     return merged
 
 
-def opt_out_signals(f):
+def opt_out_signals(facts):
     """Every opt-out signal present, as ``(channel, description)``, whether or not the
     installed version reads it. Any of them (or an unknown one) blocks ``opted_in``:
     statistics senders require opted_in, so a signal must never be overlooked."""
     found = []
     # A file the agent cannot read still is the admin's wish: never "opted in" with it.
-    if f.file is not False:
-        found.append(('statistics_script', 'the opt-out file' if f.file else
+    if facts.file is not False:
+        found.append(('statistics_script', 'the opt-out file' if facts.file else
                       'an unknown opt-out file state'))
-    if f.script_path != f.file_path and f.script_exists is not False:
-        found.append(('statistics_script', 'the opt-out file %s' % f.script_path if f.script_exists
-                      else 'an unknown state of the opt-out file %s' % f.script_path))
-    for env, where in ((f.service_env, 'service'), (f.daemon_env, "running daemon's")):
+    if facts.script_path != facts.file_path and facts.script_exists is not False:
+        found.append(('statistics_script', 'the opt-out file %s' % facts.script_path if facts.script_exists
+                      else 'an unknown state of the opt-out file %s' % facts.script_path))
+    for env, where in ((facts.service_env, 'service'), (facts.daemon_env, "running daemon's")):
         for name in ('DISABLE_TELEMETRY', 'DO_NOT_TRACK'):
             if env and _nonempty(env, name):
                 found.append(('statistics_script', '%s=%s in the %s environment'
-                              % (name, _show(env[name]), where)))
-    value = f.crash_raw.strip(_C_SPACE) if f.crash_raw is not None else ''
+                              % (name, _value_text(env[name]), where)))
+    value = facts.crash_raw.strip(_C_SPACE) if facts.crash_raw is not None else ''
     if value and value not in ('all', 'crashes'):
         found.append(('crash_reports', '[global] crash reports = %s' % value))
     for name in ('DISABLE_TELEMETRY', 'DO_NOT_TRACK'):
-        if f.installer_env and _nonempty(f.installer_env, name):
+        if facts.installer_env and _nonempty(facts.installer_env, name):
             found.append(('installer', '%s=%s for installer runs'
-                          % (name, _show(f.installer_env[name]))))
+                          % (name, _value_text(facts.installer_env[name]))))
     return found
 
 
@@ -793,31 +916,31 @@ def decide_install_telemetry(version, optout_file_exists, service_env, daemon_en
         the configured one. ``opted_out``: every applicable counted channel is off.
         ``opted_in``: every applicable channel is on. Unknown is neither.
     """
-    f = _Facts(optout_file_exists=optout_file_exists, service_env=service_env,
-               daemon_env=daemon_env, daemon_running=daemon_running,
-               live_analytics=live_analytics, crash_reports_setting=crash_reports_setting,
-               claimed=claimed, installer_env=installer_env, strict=strict,
-               optout_file_mtime=optout_file_mtime, daemon_started_at=daemon_started_at,
-               netdata_conf_mtime=netdata_conf_mtime, config_dir=config_dir,
-               config_dir_mtime=config_dir_mtime, optout_file_access=optout_file_access,
-               optout_file_ctime=optout_file_ctime, live_crash_reports=live_crash_reports,
-               status_file_ids=status_file_ids)
-    v = parse_version(version)
-    if v is not None:
-        channels = _channels_for_version(v, f)
+    facts = _Facts(optout_file_exists=optout_file_exists, service_env=service_env,
+                   daemon_env=daemon_env, daemon_running=daemon_running,
+                   live_analytics=live_analytics, crash_reports_setting=crash_reports_setting,
+                   claimed=claimed, installer_env=installer_env, strict=strict,
+                   optout_file_mtime=optout_file_mtime, daemon_started_at=daemon_started_at,
+                   netdata_conf_mtime=netdata_conf_mtime, config_dir=config_dir,
+                   config_dir_mtime=config_dir_mtime, optout_file_access=optout_file_access,
+                   optout_file_ctime=optout_file_ctime, live_crash_reports=live_crash_reports,
+                   status_file_ids=status_file_ids)
+    parsed_version = parse_version(version)
+    if parsed_version is not None:
+        channels = _channels_for_version(parsed_version, facts)
     else:
-        per_version = [(rv, _channels_for_version(rv, f)) for rv in REPRESENTATIVE_VERSIONS]
+        per_version = [(rv, _channels_for_version(rv, facts)) for rv in REPRESENTATIVE_VERSIONS]
         channels = {}
         for name in ('statistics_script', 'daemon_analytics', 'crash_reports'):
             channels[name] = _merge_unknown(name, [(rv, chs[name]) for rv, chs in per_version])
-    channels['daemon_analytics']['live'] = f.live
+    channels['daemon_analytics']['live'] = facts.live
     channels['installer'] = decide_installer_channel(installer_env, strict)
     channels = dict((name, channels[name]) for name in CHANNELS)
 
     applicable = [channels[n] for n in CHANNELS if channels[n]['applies']]
     counted = [c for c in applicable if c['counted']]
     opted_out = bool(counted) and all(c['enabled'] is False for c in counted)
-    signals = opt_out_signals(f)
+    signals = opt_out_signals(facts)
     opted_in = all(c['enabled'] is True for c in applicable) and not signals
     drift = any(c['drift'] for c in applicable)
     reasons = []
@@ -825,7 +948,7 @@ def decide_install_telemetry(version, optout_file_exists, service_env, daemon_en
         reasons.extend('%s: %s' % (name, line) for line in channels[name]['reasons'])
     if signals and all(c['enabled'] is True for c in applicable):
         reasons.extend('%s: not opted in: %s is an opt-out signal; it blocks opted_in even though '
-                       '%s does not read it' % (name, what, _vstr(v)) for name, what in signals)
+                       '%s does not read it' % (name, what, _version_text(parsed_version)) for name, what in signals)
     return {
         'opted_out': opted_out,
         'opted_in': opted_in,
@@ -877,11 +1000,11 @@ def decide_host_telemetry(install_verdicts, installer_verdict_or_env=None, stric
         return {'state': 'absent', 'opted_out': opted_out, 'opted_in': False,
                 'drift': False, 'reasons': reasons}
 
-    opted_out = all(v.get('opted_out') is True for _unused, v in items)
+    opted_out = all(verdict.get('opted_out') is True for _unused, verdict in items)
     if strict and installer.get('enabled') is not False:
         opted_out = False
-    opted_in = all(v.get('opted_in') is True for _unused, v in items) and installer.get('enabled') is True
-    drift = any(v.get('drift') is True for _unused, v in items)
+    opted_in = all(verdict.get('opted_in') is True for _unused, verdict in items) and installer.get('enabled') is True
+    drift = any(verdict.get('drift') is True for _unused, verdict in items)
     for config_dir, verdict in items:
         reasons.extend('[%s] %s' % (config_dir, r) for r in verdict.get('reasons') or [])
     if opted_out:

@@ -18,50 +18,33 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import subprocess
+
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.run import find_executable, run_argv
 
 UNKNOWN = "unknown"
 COMMAND_MISSING = 127
 COMMAND_TIMEOUT = 124
 
 
-def _find_executable(name, path):
-    if "/" in name:
-        return name if os.path.isfile(name) and os.access(name, os.X_OK) else None
-    for d in (path or "").split(os.pathsep):
-        candidate = os.path.join(d or ".", name)
-        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
 def make_run_command(environ, timeout=10.0):
-    """The default runner: subprocess with ``environ`` (its PATH finds commands), a timeout,
-    rc 127 for a missing command, 124 on timeout. Never raises."""
+    """The default runner: :func:`run_argv` with ``environ`` (its PATH finds commands) and
+    a timeout; rc 127 for a command that is missing or cannot start, 124 on timeout.
+    Never raises."""
     base_env = dict(environ)
 
     def run_command(argv, env=None):
-        exe = _find_executable(argv[0], base_env.get("PATH", os.defpath))
+        exe = find_executable(argv[0], base_env.get("PATH", os.defpath))
         if exe is None:
             return COMMAND_MISSING, "", "%s: command not found" % argv[0]
         full_env = dict(base_env)
         if env:
             full_env.update(env)
-        try:
-            # Popen on purpose: a possibly hung binary needs a timeout, which run_command lacks,
-            # and a collector has no AnsibleModule (it never raises; tests call it directly).
-            # pylint: disable-next=ansible-bad-function
-            proc = subprocess.Popen([exe] + list(argv[1:]), stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env)
-        except OSError as e:
-            return COMMAND_MISSING, "", str(e)
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
+        result = run_argv([exe] + list(argv[1:]), timeout, env=full_env)
+        if result.start_error is not None:
+            return COMMAND_MISSING, "", str(result.start_error)
+        if result.timed_out:
             return COMMAND_TIMEOUT, "", "%s: timed out" % argv[0]
-        return (proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+        return result.rc, result.out, result.err
 
     return run_command
 
@@ -95,8 +78,8 @@ class Host(object):
     def read(self, path, record_error=True):
         """The file's text (UTF-8, undecodable bytes replaced), or None. Never raises."""
         try:
-            with open(self.path(path), "rb") as f:
-                return f.read().decode("utf-8", "replace")
+            with open(self.path(path), "rb") as handle:
+                return handle.read().decode("utf-8", "replace")
         except (IOError, OSError) as e:
             if record_error:
                 self.errors.append("cannot read %s: %s" % (path, e))

@@ -308,9 +308,9 @@ def _plain(value):
     if isinstance(value, float):
         return float(value)
     if isinstance(value, dict):
-        return dict((str(k), _plain(v)) for k, v in value.items())
+        return dict((str(key), _plain(item)) for key, item in value.items())
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [_plain(item) for item in value]
     return str(value)
 
 

@@ -49,7 +49,7 @@ def dumps(value):
 
 def make_record(host, endpoint, payload, created, attempts, last_error):
     """One spool record. C(payload) must not hold the api_key (build_payload never adds it)."""
-    payload = dict((k, v) for k, v in payload.items() if k != 'api_key')
+    payload = dict((key, value) for key, value in payload.items() if key != 'api_key')
     return {
         'format': SPOOL_FORMAT,
         'event_id': payload.get('uuid'),
@@ -91,10 +91,10 @@ def read_lines(path):
         if e.errno == errno.ELOOP:
             raise SpoolError('spool %s is a symlink; refusing to follow it' % path)
         raise SpoolError('cannot read spool %s: %s' % (path, e))
-    with os.fdopen(fd, 'rb') as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+    with os.fdopen(fd, 'rb') as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise SpoolError('spool %s is not a regular file' % path)
-        raw = f.read()
+        raw = handle.read()
     entries = []
     for line in raw.decode('utf-8', 'surrogateescape').splitlines():
         if not line.strip():

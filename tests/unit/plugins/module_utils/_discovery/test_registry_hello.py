@@ -19,7 +19,7 @@ except ImportError:  # pragma: no cover
     from BaseHTTPServer import BaseHTTPRequestHandler, HTTPServer
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.registry_hello import (
-    hello_url, parse_hello, query_registry_hello)
+    hello_url, parse_hello, query_live_crash_reports, query_registry_hello)
 
 ANSWERS = {
     'true': (200, b'{"action":"hello","status":"ok","anonymous_statistics":true}'),
@@ -118,3 +118,54 @@ def test_proxy_is_ignored(agent, monkeypatch):
     FakeAgent.mode = 'false'
     result = query_registry_hello('127.0.0.1', agent.server_address[1], 2.0)
     assert result['anonymous_statistics'] is False
+
+
+class Answers(BaseHTTPRequestHandler):
+    """Answers both requests with what the server it belongs to says; records the paths."""
+
+    def do_GET(self):
+        self.server.seen.append(self.path)
+        if self.path.startswith('/api/v1/registry'):
+            body = b'{"anonymous_statistics": %s}' % self.server.flag
+        else:
+            body = b'[global]\n\t# crash reports = %s\n' % self.server.crash_reports
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def serve(flag, crash_reports):
+    server = HTTPServer(('127.0.0.1', 0), Answers)
+    server.daemon_threads = True
+    server.seen, server.flag, server.crash_reports = [], flag, crash_reports
+    thread = threading.Thread(target=server.serve_forever)
+    thread.daemon = True
+    thread.start()
+    return server
+
+
+@pytest.mark.parametrize('query, key, from_agent, path', [
+    (query_registry_hello, 'anonymous_statistics', False, '/api/v1/registry?action=hello'),
+    (query_live_crash_reports, 'value', 'off', '/netdata.conf'),
+], ids=['hello', 'netdata.conf'])
+def test_a_working_proxy_in_the_environment_never_sees_the_request(monkeypatch, query, key, from_agent, path):
+    # Both are real servers on loopback: a request diverted through the proxy would be
+    # answered (by it), so only the paths each one saw tell where the request went.
+    agent, proxy = serve(b'false', b'off'), serve(b'true', b'all')
+    try:
+        proxy_url = 'http://127.0.0.1:%d' % proxy.server_address[1]
+        for name in ('http_proxy', 'HTTP_PROXY', 'all_proxy', 'ALL_PROXY'):
+            monkeypatch.setenv(name, proxy_url)
+        for name in ('no_proxy', 'NO_PROXY'):
+            monkeypatch.delenv(name, raising=False)
+        result = query('127.0.0.1', agent.server_address[1], 2.0)
+        assert (result[key], result['error']) == (from_agent, None)
+        assert (agent.seen, proxy.seen) == ([path], [])
+    finally:
+        for server in (agent, proxy):
+            server.shutdown()
+            server.server_close()
