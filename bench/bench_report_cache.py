@@ -2,7 +2,8 @@
 """Bench of playbooks/report.yml: the fleet report from a fact cache, for a big fleet.
 
 N synthetic hosts (default 20,000) in an INI inventory, their facts (netdata_facts' RETURN
-shape, mixed states, ages from minutes to days) pre-loaded with Ansible's own cache
+shape, mixed states, ages from minutes to days, Netdata agents in containers on about one
+host in eight) pre-loaded with Ansible's own cache
 plugins: jsonfile, and Redis (Debian's redis-server on 127.0.0.1, a free port, no
 persistence; community.general.redis) when it is installed. Then, per cache:
 
@@ -24,6 +25,7 @@ what this machine gave at that moment. Results also go to bench/results/report-c
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import random
@@ -84,6 +86,10 @@ for host in sorted(facts)[int(sys.argv[3]):int(sys.argv[4])]:
 
 def synthetic_fleet(n: int, seed: int = 11) -> dict[str, dict]:
     rng = random.Random(seed)
+    # Netdata agents in containers on about one host in eight (1 or 2 each, some opted out
+    # only until re-created), drawn from an rng of their own: the hosts' classes are those
+    # of the fleet without them.
+    crng = random.Random(seed + 7919)
     now = int(time.time())
     fleet = {}
     for i in range(n):
@@ -91,7 +97,10 @@ def synthetic_fleet(n: int, seed: int = 11) -> dict[str, dict]:
         if rng.random() < 0.03:
             continue  # never gathered: "no facts"
         mode = rng.choices(["out", "in", "partial", "absent"], [60, 10, 20, 10])[0]
-        facts = synthetic_facts(rng, mode, drift=mode != "absent" and rng.random() < 0.05)
+        containers = crng.choice([0] * 14 + [1, 2]) if mode != "absent" else 0
+        facts = synthetic_facts(rng, mode, drift=mode != "absent" and rng.random() < 0.05,
+                                containers=containers, until_recreated=crng.choice([0, 0, 1]),
+                                container_rng=crng)
         # most gathered within the day, some days ago (stale under the default limit)
         facts["collected_at"] = now - (rng.randint(60, 20 * 3600) if rng.random() < 0.9
                                        else rng.randint(2 * 86400, 9 * 86400))
@@ -170,6 +179,7 @@ def measured(argv: list[str], env: dict) -> dict:
                "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
                "print(json.dumps({'rc': r.returncode, 'cpu': u.ru_utime + u.ru_stime, 'maxrss_kb': u.ru_maxrss,"
                " 'tail': r.stdout[-1500:]}))\n")
+    load = os.getloadavg()[0]  # other work on the machine: read the seconds with it
     start = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-c", wrapper, *argv], env=env, stdout=subprocess.PIPE, text=True,
                             cwd=str(REPO))
@@ -183,7 +193,7 @@ def measured(argv: list[str], env: dict) -> dict:
     # the busiest processes of the run (ansible-playbook, its worker, the worker's forks)
     top = sorted((cpu for pid, cpu in sampler.cpu.items() if pid != proc.pid), reverse=True)[:3]
     return {"wall": wall, "cpu": result["cpu"], "max_process_rss_mb": result["maxrss_kb"] / 1024,
-            "tree_rss_peak_mb": peak / 2 ** 20, "busiest_processes_cpu": top}
+            "tree_rss_peak_mb": peak / 2 ** 20, "busiest_processes_cpu": top, "load": load}
 
 
 def start_redis(work: Path):
@@ -231,6 +241,9 @@ def bench_cache(name: str, plugin: str, connection: str, n: int, repeat: int, wo
     playbook = str(VENV_BIN / "ansible-playbook")
     baseline = measured([playbook, "-i", str(inventory), str(trivial_pb)], env)
     runs = []
+    facts = json.loads(facts_file.read_text())
+    agents = sum(1 for f in facts.values() for i in f["netdata"].get("installs") or [] if i["kind"] == "container")
+    del facts
     for i in range(repeat):
         out = work / f"{name}-out-{i}"
         runs.append(measured([playbook, "-i", str(inventory), str(REPO / "playbooks" / "report.yml"),
@@ -238,6 +251,11 @@ def bench_cache(name: str, plugin: str, connection: str, n: int, repeat: int, wo
         records = json.loads((out / "inventory.json").read_text())
         names = [r["hostname"] for r in records]
         assert len(names) == n == len(set(names)), (len(names), n)
+        with (out / "inventory.csv").open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        # the report shows every container agent (a version without the column: None)
+        in_csv = sum(int(r["container_agent_count"] or 0) for r in rows) if "container_agent_count" in rows[0] else None
+        assert in_csv in (None, agents), (in_csv, agents)
     via_hostvars = None
     if hostvars:
         hostvars_pb = work / "hostvars.yml"
@@ -246,22 +264,27 @@ def bench_cache(name: str, plugin: str, connection: str, n: int, repeat: int, wo
     statuses: dict[str, int] = {}
     for r in records:
         statuses[r["status"]] = statuses.get(r["status"], 0) + 1
-    med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    med = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k != "busiest_processes_cpu"}
     print(f"\n{name} fact cache ({plugin}), {n} hosts (loaded in {load:.1f} s):")
     print(f"  ansible-core alone, same inventory : wall {baseline['wall']:.2f} s, CPU {baseline['cpu']:.2f} s, "
           f"max process RSS {baseline['max_process_rss_mb']:.0f} MB")
     for i, r in enumerate(runs):
         print(f"  report.yml run {i + 1}                   : wall {r['wall']:.2f} s, CPU {r['cpu']:.2f} s "
               f"(busiest processes {', '.join('%.1f' % c for c in r['busiest_processes_cpu'])}), "
-              f"max process RSS {r['max_process_rss_mb']:.0f} MB, process tree RSS peak {r['tree_rss_peak_mb']:.0f} MB")
-    print(f"  report.yml median                  : wall {med['wall']:.2f} s, CPU {med['cpu']:.2f} s "
+              f"max process RSS {r['max_process_rss_mb']:.0f} MB, process tree RSS peak {r['tree_rss_peak_mb']:.0f} MB, "
+              f"load {r['load']:.1f}")
+    print(f"  report.yml median                  : wall {med['wall']:.2f} s, CPU {med['cpu']:.2f} s, "
+          f"process tree RSS peak {med['tree_rss_peak_mb']:.0f} MB, load {med['load']:.1f} "
           f"(report beyond ansible-core alone: wall {med['wall'] - baseline['wall']:.2f} s)")
     if via_hostvars:
         print(f"  (reading the same facts through hostvars, no report: wall {via_hostvars['wall']:.2f} s, "
               f"CPU {via_hostvars['cpu']:.2f} s)")
     print(f"  every host once: {len(names)} records; {json.dumps(dict(sorted(statuses.items())))}")
+    print(f"  container agents in the facts: {agents}, in inventory.csv: "
+          f"{'(no such column)' if in_csv is None else in_csv}")
     return {"hosts": n, "load_seconds": load, "baseline": baseline, "runs": runs, "median": med,
-            "statuses": statuses, "hostvars": via_hostvars}
+            "statuses": statuses, "hostvars": via_hostvars, "container_agents": agents,
+            "container_agents_in_csv": in_csv}
 
 
 def main() -> None:

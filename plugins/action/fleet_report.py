@@ -28,17 +28,20 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report import (
     records_from_hostvars, to_plain)
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_records import (
-    compliance, natural_key, records_from_store, summary_from_counts)
+    compliance, iter_records_from_store, natural_key, summary_from_counts)
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_build import (
     BuildError, MAX_WORKERS, auto_workers, build_parts)
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_files import (
     FILES, ReportWriteError, write_report)
+from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_html import prepare_page
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_store import (
     StoreError, cache_lookup, configured_cache, hostvars_lookup, tree_hosts, tree_lookup)
 
 ARGUMENT_SPEC = dict(
     dest=dict(type='path', required=True),
-    hosts=dict(type='list', elements='str', required=True),
+    # Not given: see _default_hosts (a 20,000-host list given as an argument costs its
+    # templating and checking, per host, before the task starts).
+    hosts=dict(type='list', elements='str'),
     source=dict(type='str', default='results', choices=['results', 'cache', 'tree']),
     result_var=dict(type='str', default='netdata_inventory_result'),
     tree=dict(type='path'),
@@ -105,11 +108,33 @@ class ActionModule(ActionBase):
     # then opens none; older ones open a connection object but never use it).
     _requires_connection = False
 
+    @staticmethod
+    def _default_hosts(source, task_vars):
+        """The hosts when ``hosts`` is not given: the play's (``ansible_play_hosts_all``) for
+        ``results``, every host of the inventory (``groups['all']``, in inventory order) for
+        ``cache``, none for ``tree`` (then the tree's own hosts). Read from the task's
+        variables as Ansible computed them, with no templating."""
+        if source == 'tree':
+            return []
+        if source == 'results':
+            hosts = task_vars.get('ansible_play_hosts_all')
+        else:
+            hosts = (task_vars.get('groups') or {}).get('all')
+        if not isinstance(hosts, (list, tuple)):
+            raise AnsibleActionFail('hosts is not given and %s is not known in this play: give hosts'
+                                    % ('ansible_play_hosts_all' if source == 'results' else "groups['all']"))
+        return hosts
+
     def _parts(self, args, task_vars, now):
         """``(parts, source note)`` of the report (see inventory_report_build)."""
         hostvars = task_vars.get('hostvars') or {}
-        hosts = [str(h) for h in args['hosts']]
         source = args['source']
+        hosts = args['hosts']
+        if hosts is None:
+            hosts = self._default_hosts(source, task_vars)
+        # each host once, in the order given (the runs of several workers must not both
+        # report a host listed twice)
+        hosts = list(dict.fromkeys(str(h) for h in hosts))
         if source == 'results':
             return build_parts(hosts, lambda run: records_from_hostvars(
                 hostvars, run, result_var=args['result_var'])), None
@@ -152,10 +177,12 @@ class ActionModule(ActionBase):
                     return hostvars_lookup(hostvars)
 
         def records_for(run):
-            return records_from_store(run, make_lookup(), now=now, max_age=max_age, addresses=addresses,
-                                      missing=missing)
+            # one record at a time: parts_from_records renders and drops them a batch at a time
+            return iter_records_from_store(run, make_lookup(), now=now, max_age=max_age, addresses=addresses,
+                                           missing=missing)
         workers = workers or auto_workers(len(hosts))
-        return build_parts(hosts, records_for, workers=workers), note
+        # while the workers still read, the caller compiles the page's template
+        return build_parts(hosts, records_for, workers=workers, meanwhile=prepare_page), note
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -196,7 +223,8 @@ class ActionModule(ActionBase):
             files_changed=changed,
             source=source_note or 'results of this run',
             summary=to_plain(dict((k, summary[k]) for k in (
-                'total', 'statuses', 'drift', 'with_facts', 'installs', 'claimed', 'headline'))),
+                'total', 'statuses', 'drift', 'with_facts', 'installs', 'claimed', 'install_kinds',
+                'container_agents', 'container_runtimes', 'headline'))),
             compliance=counts,
             msg='%s - %s' % (html, summary['headline']),
         )

@@ -16,13 +16,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
-import hashlib
 import os
 import stat
 import tempfile
 
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_csv import csv_header
-from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_html import render_html
+from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_html import (
+    page_around_host_rows)
 
 FILES = ('inventory.json', 'inventory.csv', 'report.html')
 _CHUNK = 1024 * 1024
@@ -32,62 +32,103 @@ class ReportWriteError(Exception):
     pass
 
 
-def _file_digest(path, mode):
-    """``(size, sha256)`` of a regular file (not a link) with ``mode``; None otherwise."""
+def _open_old(path, mode):
+    """The file at ``path`` opened for reading when it is a regular file (not a link) with
+    ``mode``, with its size; None otherwise (then the new content is a change whatever it is)."""
     try:
         st = os.lstat(path)
     except OSError:
         return None
     if not stat.S_ISREG(st.st_mode) or stat.S_IMODE(st.st_mode) != mode:
         return None
-    digest = hashlib.sha256()
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))
     except OSError:
         return None
-    with os.fdopen(fd, 'rb') as handle:
-        while True:
-            chunk = handle.read(_CHUNK)
-            if not chunk:
-                return st.st_size, digest.hexdigest()
-            digest.update(chunk)
+    return os.fdopen(fd, 'rb'), st.st_size
+
+
+class _Comparison(object):
+    """Whether the bytes written equal an old file's: each piece is compared with the same
+    bytes of the old file as it comes (no digest of either, nothing held)."""
+
+    def __init__(self, path, mode):
+        old = _open_old(path, mode)
+        self.handle, self.size = old if old is not None else (None, -1)
+        self.same = old is not None
+        self.written = 0
+
+    def update(self, data):
+        self.written += len(data)
+        if not self.same:
+            return
+        if self.written > self.size:
+            self.same = False
+            return
+        view, offset = memoryview(data), 0
+        while offset < len(view):
+            old = self.handle.read(min(_CHUNK, len(view) - offset))
+            if not old or view[offset:offset + len(old)] != old:
+                self.same = False
+                return
+            offset += len(old)
+
+    def equal(self):
+        return self.same and self.written == self.size
+
+    def close(self):
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+
+def _encoded(chunks):
+    """The chunks as bytes-like objects: text encoded as UTF-8 a slice at a time (a whole
+    part of a big fleet is tens of MB), bytes from a worker as they are."""
+    step = 8 * _CHUNK
+    for chunk in chunks:
+        if isinstance(chunk, str):
+            for start in range(0, len(chunk), step):
+                yield chunk[start:start + step].encode('utf-8')
+        elif chunk:
+            yield chunk
 
 
 def _write_if_changed(path, chunks, mode, check_mode):
-    """Write the text ``chunks`` to ``path`` atomically unless it already holds exactly them
-    (with ``mode``); True when it changed (would change). The text is encoded and written
-    chunk by chunk, so the whole file is never held as bytes."""
-    old = _file_digest(path, mode)
-    digest, size = hashlib.sha256(), 0
-    if check_mode:
-        for chunk in chunks:
-            data = chunk.encode('utf-8')
-            digest.update(data)
-            size += len(data)
-        return old != (size, digest.hexdigest())
-    directory, name = os.path.split(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.%s.' % name, suffix='.tmp')
+    """Write the ``chunks`` (text, or UTF-8 bytes) to ``path`` atomically unless it already
+    holds exactly them (with ``mode``); True when it changed (would change). The content is
+    encoded and written chunk by chunk, so the whole file is never held as bytes."""
+    old = _Comparison(path, mode)
     try:
-        with os.fdopen(fd, 'wb') as handle:
-            for chunk in chunks:
-                data = chunk.encode('utf-8')
-                digest.update(data)
-                size += len(data)
-                handle.write(data)
-            if old == (size, digest.hexdigest()):
-                os.unlink(tmp)
-                return False
-            handle.flush()
-            os.fsync(handle.fileno())
-            os.fchmod(handle.fileno(), mode)  # mkstemp makes 0600; the report's mode is asked
-        os.replace(tmp, path)
-        return True
-    except BaseException:
+        if check_mode:
+            for data in _encoded(chunks):
+                old.update(data)
+                if not old.same:
+                    break
+            return not old.equal()
+        directory, name = os.path.split(path)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix='.%s.' % name, suffix='.tmp')
         try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+            with os.fdopen(fd, 'wb') as handle:
+                for data in _encoded(chunks):
+                    old.update(data)
+                    handle.write(data)
+                if old.equal():
+                    os.unlink(tmp)
+                    return False
+                handle.flush()
+                os.fsync(handle.fileno())
+                os.fchmod(handle.fileno(), mode)  # mkstemp makes 0600; the report's mode is asked
+            os.replace(tmp, path)
+            return True
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    finally:
+        old.close()
 
 
 def _fsync_dir(directory):
@@ -123,7 +164,7 @@ def ensure_directory(dest, check_mode=False, mode=0o755):
 
 
 def _json_chunks(bodies):
-    """inventory.json (see ``json_document``) as a sequence of texts, not one text."""
+    """inventory.json (see ``json_document``) as a sequence of chunks, not one text."""
     bodies = [b for b in bodies if b]
     if not bodies:
         yield '[]\n'
@@ -136,10 +177,17 @@ def _json_chunks(bodies):
     yield '\n]\n'
 
 
+def _html_chunks(parts, summary, title, generated, source):
+    head, tail = page_around_host_rows(summary, title=title, generated=generated, source=source)
+    yield head
+    yield from parts['html']
+    yield tail
+
+
 def write_report(dest, parts, summary, title='Netdata fleet inventory', mode=0o644,
                  check_mode=False, source=None, generated=None):
     """Write the three files into ``dest`` (created when missing, 0755) from the report's
-    parts (see inventory_report_build) and its summary.
+    parts (see inventory_report_build: each text a list of chunks) and its summary.
 
     Returns ``{file name: changed}``; in check mode nothing is written and the answer says
     what would change.
@@ -148,9 +196,8 @@ def write_report(dest, parts, summary, title='Netdata fleet inventory', mode=0o6
     ensure_directory(dest, check_mode=check_mode)
     outputs = (
         (FILES[0], lambda: _json_chunks(parts['json'])),
-        (FILES[1], lambda: (csv_header(), parts['csv'])),
-        (FILES[2], lambda: (render_html([], summary, title=title, generated=generated, source=source,
-                                        host_rows=parts['html']),)),
+        (FILES[1], lambda: [csv_header()] + list(parts['csv'])),
+        (FILES[2], lambda: _html_chunks(parts, summary, title, generated, source)),
     )
     for name, chunks in outputs:
         path = os.path.join(dest, name)

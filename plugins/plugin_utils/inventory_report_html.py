@@ -17,13 +17,15 @@ import datetime
 import hashlib
 import os
 import re
+import uuid
 
 from html import escape as html_escape
 
 from markupsafe import Markup
 
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_records import (
-    CHANNELS, CHANNEL_LABELS, CHANNEL_STATES, STATUSES, STATUS_LABELS, STORED_ONLY_STATUSES, summarize,
+    CHANNELS, CHANNEL_LABELS, CHANNEL_STATES, CONTAINER_CLASSES, CONTAINER_CLASS_LABELS, STATUSES,
+    STATUS_LABELS, STORED_ONLY_STATUSES, container_class, summarize,
 )
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils import inventory_report_svg as svg
 
@@ -41,12 +43,20 @@ STATUS_COLOURS = {
     'failed': '#a0522d',
 }
 CHANNEL_COLOURS = {'off': '#2f9e5d', 'on': '#d64545', 'unknown': '#f0b429', 'n/a': '#d3d9df'}
+CONTAINER_COLOURS = {
+    'opted_out': '#2f9e5d',
+    'opted_out_until_recreated': '#c77c02',
+    'opted_in': '#d64545',
+    'partial': '#f08c1a',
+    'unknown': '#9aa5b1',
+}
 CHANNEL_CSS = {'off': 'off', 'on': 'on', 'unknown': 'unknown', 'n/a': 'na'}
 
 COLUMNS = (
     ('host', False), ('status', False), ('drift', False),
     ('stats script', False), ('daemon analytics', False), ('crash reports', False),
-    ('installer', False), ('netdata', False), ('install', False), ('os', False),
+    ('installer', False), ('netdata', False), ('install', False), ('container agents', False),
+    ('os', False),
     ('virtualization', False), ('container', False), ('kernel', False), ('arch', False),
     ('cpus', True), ('ram', True), ('facts age', True), ('notes', False),
 )
@@ -87,6 +97,11 @@ def _template():
     return _TEMPLATE
 
 
+def prepare_page():
+    """Compile the page's template now (a process that renders it later saves the time)."""
+    _template()
+
+
 def human_bytes(value):
     if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
         return ''
@@ -123,16 +138,36 @@ def _distinct(values):
     return seen
 
 
+def container_line(install):
+    """One container agent (an install of kind container) as the host table shows it:
+    'docker netdata (netdata/netdata:stable): opted out until re-created'."""
+    container = install.get('container') or {}
+    name = container.get('name') or (container.get('id') or '')[:12] or 'unnamed'
+    image = container.get('image')
+    line = '%s %s%s: %s' % (container.get('runtime') or 'unknown', name, ' (%s)' % image if image else '',
+                            CONTAINER_CLASS_LABELS.get(container_class(install), 'unknown'))
+    if container.get('running') is False:
+        line += ', stopped'
+    return line
+
+
+_NO_CHANNELS = [{'css': 'na', 'text': '\u2013'}] * len(CHANNELS)
+
+
 def host_row(record):
     """What the host table shows for one record (plain values; host_rows_html escapes them)."""
     gathered = record.get('netdata') is not None
     installs = record.get('installs') or []
     system = record.get('system') or {}
     status = record.get('status') or 'failed'
-    channels = []
-    for name in CHANNELS:
-        state = (record.get('channels') or {}).get(name, 'n/a') if gathered else None
-        channels.append({'css': CHANNEL_CSS.get(state, 'na'), 'text': state or '\u2013'})
+    if gathered:
+        states = record.get('channels') or {}
+        channels = []
+        for name in CHANNELS:
+            state = states.get(name, 'n/a')
+            channels.append({'css': CHANNEL_CSS.get(state, 'na'), 'text': state or '\u2013'})
+    else:
+        channels = _NO_CHANNELS
     reasons = record.get('reasons') or []
     note = record.get('error') or ''
     note_full = note or '\n'.join(reasons)
@@ -154,6 +189,7 @@ def host_row(record):
         'channels': channels,
         'versions': ', '.join(_distinct(i.get('version') or 'unknown' for i in installs)),
         'kinds': ', '.join(_distinct(i.get('kind') or 'unknown' for i in installs)),
+        'containers': [container_line(i) for i in installs if i.get('container') is not None],
         'os': system.get('os_label', '') if gathered else '',
         'virtualization': system.get('virtualization', '') if gathered else '',
         'container': system.get('container', '') if gathered else '',
@@ -167,13 +203,19 @@ def host_row(record):
     }
 
 
+# The host table's row: every value escaped (host_rows_text), channel and container cells
+# built apart.
 _ROW = (u'<tr data-status="{status}"><td>{hostname}</td><td data-v="{status_rank}">'
         u'<span class="badge st-{status}">{status_label}</span></td><td>{drift}</td>{channels}'
-        u'<td>{versions}</td><td>{kinds}</td><td>{os}</td><td>{virtualization}</td>'
+        u'<td>{versions}</td><td>{kinds}</td><td>{containers}</td><td>{os}</td><td>{virtualization}</td>'
         u'<td>{container}</td><td>{kernel}</td><td>{architecture}</td>'
         u'<td data-v="{cpus_v}">{cpus}</td><td data-v="{ram_v}">{ram}</td><td data-v="{age_v}">{age}</td>'
         u'<td class="note" title="{note_full}">{note}</td></tr>\n')
 _CHANNEL_CELL = u'<td><span class="ch ch-{css}">{text}</span></td>'
+# The values of _ROW but the channel and container cells.
+_TEXT_KEYS = ('status', 'hostname', 'status_rank', 'status_label', 'drift', 'versions', 'kinds', 'os',
+              'virtualization', 'container', 'kernel', 'architecture', 'cpus_v', 'cpus', 'ram_v', 'ram',
+              'age_v', 'age', 'note_full', 'note')
 
 
 # The characters html.escape(quote=True) replaces.
@@ -182,8 +224,7 @@ _SPECIAL = re.compile('[&<>"\']')
 
 def _esc(value):
     # html.escape with quote=True: & < > " ' (safe in text and in quoted attributes). Most
-    # cells have none of them: a search is much cheaper than escape's five replacements
-    # (20,000 hosts make over half a million cells).
+    # cells have none of them: a search is much cheaper than escape's five replacements.
     text = str(value)  # str() of a str is that same str
     return html_escape(text, True) if _SPECIAL.search(text) else text
 
@@ -201,7 +242,13 @@ def host_rows_text(rows):
     out = []
     channel_cells = {}  # a handful of (css, text) pairs, each rendered once
     for row in rows:
-        cells = dict((key, _esc(value)) for key, value in row.items() if key != 'channels')
+        texts = [row[key] for key in _TEXT_KEYS]
+        texts = [v if isinstance(v, str) else str(v) for v in texts]
+        # One search over the row's text instead of one per value (20,000 hosts make over
+        # half a million values, nearly none with a character to escape).
+        if _SPECIAL.search(''.join(texts)) is not None:
+            texts = [_esc(v) for v in texts]
+        cells = dict(zip(_TEXT_KEYS, texts))
         channels = []
         for c in row['channels']:
             key = (c['css'], c['text'])
@@ -210,6 +257,7 @@ def host_rows_text(rows):
                 cell = channel_cells[key] = _CHANNEL_CELL.format(css=_esc(key[0]), text=_esc(key[1]))
             channels.append(cell)
         cells['channels'] = u''.join(channels)
+        cells['containers'] = u'<br>'.join(_esc(line) for line in row.get('containers') or ())
         out.append(_ROW.format(**cells))
     return u''.join(out)
 
@@ -219,6 +267,18 @@ def _percent(count, total):
         return ''
     share = 100.0 * count / total
     return ('%.0f%%' % share) if share >= 1 or share == 0 else '<1%'
+
+
+def page_around_host_rows(summary, title='Netdata fleet inventory', generated=None, source=None):
+    """``(head, tail)``: the page of ``render_html(..., host_rows=rows)`` is exactly
+    ``head + rows + tail``. The host table's rows (tens of MB for a big fleet, in parts)
+    are then written as they are, never copied into one page text."""
+    marker = u'\x00host-rows-%s\x00' % uuid.uuid4().hex  # nothing else on the page can hold it
+    page = render_html([], summary, title=title, generated=generated, source=source, host_rows=marker)
+    around = page.split(marker)
+    if len(around) != 2:  # cannot be: the template places the rows once
+        raise ValueError('the page template does not place the host rows exactly once')
+    return around[0], around[1]
 
 
 def render_html(records, summary=None, title='Netdata fleet inventory', generated=None, source=None,
@@ -263,6 +323,15 @@ def render_html(records, summary=None, title='Netdata fleet inventory', generate
         ('install_kinds', 'Install kinds', '%d installs' % summary['installs'], summary['install_kinds'],
          '#6d4c8d'),
     ]
+    agents = summary.get('container_agents') or {}
+    agents_total = agents.get('total', 0)
+    container_classes = [{'key': c, 'label': CONTAINER_CLASS_LABELS[c], 'colour': CONTAINER_COLOURS[c],
+                          'count': agents.get(c, 0), 'percent': _percent(agents.get(c, 0), agents_total)}
+                         for c in CONTAINER_CLASSES]
+    container_charts = [
+        ('container-runtimes', 'Container runtimes', summary.get('container_runtimes') or [], '#2b6cb0'),
+        ('container-images', 'Container images', summary.get('container_images') or [], '#4a7c59'),
+    ]
     context = {
         'title': title,
         'generated': generated,
@@ -276,6 +345,13 @@ def render_html(records, summary=None, title='Netdata fleet inventory', generate
         'charts': [{'key': key, 'title': chart_title, 'note': note,
                     'svg': svg.bar_chart(items, colour, aria_label=chart_title)}
                    for key, chart_title, note, items, colour in charts],
+        'container_agents': agents,
+        'container_classes': container_classes,
+        'container_bar': svg.stacked_bar([(c['label'], c['count'], c['colour']) for c in container_classes],
+                                         width=1000, height=20, aria_label='container agents'),
+        'container_charts': [{'key': key, 'title': chart_title,
+                              'svg': svg.bar_chart(items, colour, aria_label=chart_title)}
+                             for key, chart_title, items, colour in container_charts],
         'columns': [{'label': label, 'num': num} for label, num in COLUMNS],
         'host_rows': (Markup(host_rows) if host_rows is not None
                       else host_rows_html(host_row(r) for r in records)),

@@ -61,6 +61,19 @@ STORED_ONLY_STATUSES = ('stale', 'no_facts')
 # unreachable and failed too) is "not compliant" with an opt-out: unknown is not compliant.
 COMPLIANT_STATUSES = {True: ('opted_out', 'absent'), False: ('opted_in', 'absent')}
 
+# Container agents (installs of kind container), each in exactly one class: its verdict,
+# with 'opted out' split by whether it lasts. An agent whose opt-out sits in its container's
+# own layer (netdata_facts' container.opted_out_until_recreated) is off now and sends again
+# once the container is re-created from the same arguments: never counted with the lasting.
+CONTAINER_CLASSES = ('opted_out', 'opted_out_until_recreated', 'opted_in', 'partial', 'unknown')
+CONTAINER_CLASS_LABELS = {
+    'opted_out': 'opted out',
+    'opted_out_until_recreated': 'opted out until re-created',
+    'opted_in': 'opted in',
+    'partial': 'partial',
+    'unknown': 'unknown',
+}
+
 # system-info.sh spells "nothing here" and "could not tell" like this.
 _NOTHING = ('', 'none', 'unknown', None)
 
@@ -115,11 +128,39 @@ def combine_channel_states(states):
     return 'n/a'
 
 
+def container_summary(install):
+    """What the report shows of a container agent (``kind: container``): its runtime, name,
+    image and id, whether the container runs, where its config dir lives, and whether it is
+    opted out only until the container is re-created (netdata_facts' ``container`` object);
+    None for an install that does not run in a container."""
+    if install.get('kind') != 'container':
+        return None
+    container = install.get('container')
+    container = container if isinstance(container, dict) else {}
+    runtime = container.get('runtime')
+    return {
+        'runtime': str(runtime) if runtime not in (None, '') else 'unknown',
+        'id': _str_or_none(container.get('id')),
+        'name': _str_or_none(container.get('name')),
+        'image': _str_or_none(container.get('image')),
+        'running': _bool_or_none(container.get('running')),
+        'config_persistence': _str_or_none(container.get('config_persistence')),
+        'opted_out_until_recreated': container.get('opted_out_until_recreated') is True,
+    }
+
+
+def _str_or_none(value):
+    return value if value is None or isinstance(value, str) else str(value)
+
+
 def install_summary(install):
     """The fields of one install the report and the CSV show."""
     install = _dict(install)
-    telemetry = _dict(install.get('telemetry'))
-    channels = _dict(telemetry.get('channels'))
+    get = install.get
+    telemetry = get('telemetry')
+    telemetry = telemetry if isinstance(telemetry, dict) else {}
+    channels = telemetry.get('channels')
+    channels = channels if isinstance(channels, dict) else {}
     if telemetry.get('opted_out') is True:
         state = 'opted_out'
     elif telemetry.get('opted_in') is True:
@@ -128,18 +169,29 @@ def install_summary(install):
         state = 'partial'
     else:
         state = 'unknown'
+    daemon = get('daemon')
+    claimed = get('claimed')
+    running = daemon.get('running') if isinstance(daemon, dict) else None
     return {
-        'config_dir': install.get('config_dir'),
-        'kind': install.get('kind'),
-        'version': install.get('version'),
-        'install_type': install.get('install_type'),
-        'machine_guid': install.get('machine_guid'),
-        'claimed': _bool_or_none(install.get('claimed')),
-        'running': _bool_or_none(_dict(install.get('daemon')).get('running')),
+        'config_dir': get('config_dir'),
+        'kind': get('kind'),
+        'version': get('version'),
+        'install_type': get('install_type'),
+        'machine_guid': get('machine_guid'),
+        'claimed': claimed if claimed is True or claimed is False else None,
+        'running': running if running is True or running is False else None,
         'state': state,
         'drift': bool(telemetry.get('drift')),
-        'channels': dict((name, channel_state(channels.get(name))) for name in CHANNELS),
+        'channels': {name: channel_state(channels.get(name)) for name in CHANNELS},
+        'container': container_summary(install),
     }
+
+
+def container_class(install):
+    """The class of one container agent (an ``install_summary``) in CONTAINER_CLASSES."""
+    if install['state'] == 'opted_out' and (install.get('container') or {}).get('opted_out_until_recreated'):
+        return 'opted_out_until_recreated'
+    return install['state']
 
 
 def _os_fields(info):
@@ -244,9 +296,12 @@ def host_record(hostname, facts=None, address=None, reachable=True, error=None, 
     record['opted_in'] = _bool_or_none(telemetry.get('opted_in'))
     record['drift'] = _bool_or_none(telemetry.get('drift'))
     record['installed'] = _bool_or_none(facts.get('installed')) if facts else None
-    record['channels'] = dict(
-        (name, combine_channel_states(i['channels'][name] for i in installs) if installs else 'n/a')
-        for name in CHANNELS)
+    if len(installs) == 1:  # most hosts: the host's state of a channel is its install's
+        record['channels'] = dict(installs[0]['channels'])
+    else:
+        record['channels'] = dict(
+            (name, combine_channel_states(i['channels'][name] for i in installs) if installs else 'n/a')
+            for name in CHANNELS)
     record['installs'] = installs
     record['reasons'] = [str(r) for r in _list(telemetry.get('reasons'))]
     record['system'] = system_summary(facts.get('system_info')) if facts else system_summary({})
@@ -346,18 +401,25 @@ def stored_record(hostname, result, now, max_age=0, address=None, stored_at=None
 def records_from_store(hosts, lookup, now=None, max_age=0, addresses=None, missing='no facts stored for this host'):
     """Records for ``hosts`` (in that order, each once) from stored facts: ``lookup(host)``
     returns ``(result, stored_at)`` (see ``stored_record``); nothing is contacted."""
+    return list(iter_records_from_store(hosts, lookup, now=now, max_age=max_age, addresses=addresses,
+                                        missing=missing))
+
+
+def iter_records_from_store(hosts, lookup, now=None, max_age=0, addresses=None,
+                            missing='no facts stored for this host'):
+    """``records_from_store`` one record at a time, each host read when its record is asked
+    for (a big fleet's records need not be held all at once)."""
     now = time.time() if now is None else now
     addresses = addresses or {}
-    records, seen = [], set()
+    seen = set()
     for host in hosts:
         host = str(host)
         if host in seen:
             continue
         seen.add(host)
         result, stored_at = lookup(host)
-        records.append(stored_record(host, result, now, max_age=max_age, address=addresses.get(host),
-                                     stored_at=stored_at, missing=missing))
-    return records
+        yield stored_record(host, result, now, max_age=max_age, address=addresses.get(host),
+                            stored_at=stored_at, missing=missing)
 
 
 def render_json(records):
@@ -418,6 +480,9 @@ def count_records(records):
     channels = dict((c, dict((s, 0) for s in CHANNEL_STATES)) for c in CHANNELS)
     versions, kinds, install_types = {}, {}, {}
     os_names, virt, containers, kernels, archs = {}, {}, {}, {}, {}
+    runtimes, images = {}, {}
+    agents = dict((c, 0) for c in CONTAINER_CLASSES)
+    agents.update(total=0, running=0, hosts=0)
     drift = claimed = installs = with_facts = 0
     for record in records:
         status = record.get('status')
@@ -429,6 +494,7 @@ def count_records(records):
         with_facts += 1
         for name in CHANNELS:
             channels[name][record['channels'][name]] += 1
+        host_agents = 0
         for install in record['installs']:
             installs += 1
             _bump(versions, install['version'] or 'unknown')
@@ -436,6 +502,17 @@ def count_records(records):
             _bump(install_types, install['install_type'] or 'unknown')
             if install['claimed']:
                 claimed += 1
+            container = install.get('container')
+            if container is not None:
+                host_agents += 1
+                agents[container_class(install)] += 1
+                if container['running']:
+                    agents['running'] += 1
+                _bump(runtimes, container['runtime'])
+                _bump(images, container['image'] or 'unknown')
+        if host_agents:
+            agents['total'] += host_agents
+            agents['hosts'] += 1
         system = record['system']
         _bump(os_names, system['os_label'])
         _bump(virt, system['virtualization'])
@@ -444,10 +521,11 @@ def count_records(records):
         _bump(archs, system['architecture'])
     return {
         'total': len(records), 'statuses': statuses, 'with_facts': with_facts, 'drift': drift,
-        'installs': installs, 'claimed': claimed, 'channels': channels,
+        'installs': installs, 'claimed': claimed, 'channels': channels, 'container_agents': agents,
         'tallies': {'versions': versions, 'install_kinds': kinds, 'install_types': install_types,
                     'os': os_names, 'virtualization': virt, 'container': containers,
-                    'kernel': kernels, 'architecture': archs},
+                    'kernel': kernels, 'architecture': archs,
+                    'container_runtimes': runtimes, 'container_images': images},
     }
 
 
@@ -486,8 +564,14 @@ def summary_from_counts(counts):
         'claimed': counts.get('claimed', 0),
         'channels': channels,
     }
+    # Agents in containers (installs of kind container) by class, with how many run and on
+    # how many hosts; 'total' is the sum of the classes.
+    agents = dict((c, 0) for c in CONTAINER_CLASSES)
+    agents.update(total=0, running=0, hosts=0)
+    agents.update(counts.get('container_agents') or {})
+    summary['container_agents'] = agents
     for key in ('versions', 'install_kinds', 'install_types', 'os', 'virtualization', 'container',
-                'kernel', 'architecture'):
+                'kernel', 'architecture', 'container_runtimes', 'container_images'):
         summary[key] = _ranked(tallies.get(key) or {})
     summary['headline'] = headline(summary)
     return summary
@@ -509,4 +593,9 @@ def headline(summary):
                               ', '.join(parts) if parts else 'none')
     if summary['drift']:
         line += ' (%d with drift)' % summary['drift']
+    agents = summary.get('container_agents') or {}
+    if agents.get('total'):
+        line += '; %d container agent%s: %s' % (
+            agents['total'], '' if agents['total'] == 1 else 's',
+            ', '.join('%d %s' % (agents[c], CONTAINER_CLASS_LABELS[c]) for c in CONTAINER_CLASSES if agents.get(c)))
     return line

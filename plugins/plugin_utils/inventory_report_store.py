@@ -19,6 +19,7 @@ import json
 import os
 import re
 import stat
+import time
 
 # A --tree file holds one module result: a host's facts are tens of KiB. A file far bigger
 # than that is not one (and reading it whole would cost the controller's memory).
@@ -71,6 +72,12 @@ def _one_line(exc):
     return (text[0] if text else type(exc).__name__)[:300]
 
 
+def _is_plain(payload):
+    """Whether a payload holds plain JSON data only: then the json module decodes it to
+    exactly what ansible-core's decoder gives (see ``_plain_payload_getter``)."""
+    return isinstance(payload, str) and _TYPE_MARKER not in payload and not _SURROGATE.search(payload)
+
+
 def _plain_payload_getter(plugin):
     """A faster ``plugin.get`` for ansible-core >= 2.19's wrapped cache plugins, or None.
 
@@ -86,14 +93,71 @@ def _plain_payload_getter(plugin):
     payload_key = getattr(plugin, '_PAYLOAD_KEY', None)
     if raw is None or not callable(get_key) or not isinstance(payload_key, str):
         return None
+    read_file = _jsonfile_reader(raw)
 
     def get(host):
-        value = raw.get(get_key(host))  # KeyError when the host has no entry
+        key = get_key(host)
+        if read_file is not None:
+            value = read_file(key)  # KeyError when the host has no entry (or it expired)
+            if value is None:  # not what it should be: ansible-core's own get() says
+                return plugin.get(host)
+        else:
+            value = raw.get(key)  # KeyError when the host has no entry
         payload = value.get(payload_key) if isinstance(value, dict) else None
-        if isinstance(payload, str) and _TYPE_MARKER not in payload and not _SURROGATE.search(payload):
+        if _is_plain(payload):
             return json.loads(payload)
         return plugin.get(host)
     return get
+
+
+def _jsonfile_reader(raw):
+    """``read(key)`` of ansible-core's own ``jsonfile`` cache plugin (that exact class, not a
+    subclass), reading the file as the plugin does (its file name, its expiry by the file's
+    mtime and ``fact_caching_timeout``) but without its per-call overhead (a pathlib path,
+    a stat for the expiry, another for ``contains``) and without keeping every entry it
+    read in memory, as the plugin does for a play; None for any other plugin.
+
+    ``read(key)`` raises KeyError where the plugin's ``get`` does (no file, expired) and
+    returns the decoded entry, or None for anything else (a file that is not JSON, a
+    read error): then ansible-core's own ``get`` handles it (it warns and removes a
+    corrupt file)."""
+    try:
+        from ansible.plugins.cache.jsonfile import CacheModule as JsonFileCache
+    except ImportError:
+        return None
+    file_name = getattr(raw, '_get_cache_file_name', None)
+    timeout = getattr(raw, '_timeout', None)
+    # that class only: a subclass may store or expire entries its own way
+    if raw.__class__ is not JsonFileCache or not callable(file_name) or not isinstance(timeout, (int, float)):
+        return None
+
+    def read(key):
+        if key == '':
+            raise KeyError(key)
+        try:
+            fd = os.open(file_name(key), os.O_RDONLY)
+        except FileNotFoundError:
+            raise KeyError(key)
+        except OSError:
+            return None
+        try:
+            if timeout and time.time() - os.fstat(fd).st_mtime > timeout:
+                raise KeyError(key)  # expired, as BaseFileCacheModule.has_expired tells
+            chunks = []
+            while True:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        try:
+            return json.loads(b''.join(chunks).decode('utf-8'))
+        except ValueError:  # UnicodeDecodeError too
+            return None
+    return read
 
 
 def cache_lookup(plugin, name='fact cache'):
@@ -118,10 +182,10 @@ def cache_lookup(plugin, name='fact cache'):
 
     def read(cache, host):
         try:
+            if cache is plugin and fast_get is not None:
+                return fast_get(host)  # KeyError for a host without an entry, no warning
             if file_based and not cache.contains(host):
                 return None
-            if cache is plugin and fast_get is not None:
-                return fast_get(host)
             return cache.get(host)
         except KeyError:
             return None

@@ -195,7 +195,10 @@ def test_cache_entries_read_as_ansible_core_decodes_them(jsonfile_cache, monkeyp
         expected = cache.get(host)
         del fast_decodes[:]
         assert fast(host) == expected, host
-        assert len(fast_decodes) == (1 if host == 'plain' else 0), host
+        # the jsonfile entry's envelope is read by the json module too; its payload only
+        # when plain
+        payloads = [text for text in fast_decodes if not text.startswith('{"__payload__"')]
+        assert len(payloads) == (1 if host == 'plain' else 0), host
         assert lookup(host)[0] == {'ansible_facts': expected}, host
     assert fast('tagged')['tpl'].__class__ is not str  # ansible-core's decoder kept the tag
     with pytest.raises(KeyError):
@@ -295,3 +298,87 @@ def test_tree_that_is_not_a_directory_fails_clearly(tmp_path):
     with pytest.raises(AnsibleActionFail) as info:
         run({'dest': str(tmp_path / 'out'), 'hosts': [], 'source': 'tree', 'tree': str(tmp_path / 'nope')})
     assert 'cannot read the --tree directory' in str(info.value)
+
+
+def test_jsonfile_entries_read_as_the_plugin_reads_them(tmp_path, jsonfile_cache, monkeypatch):
+    """ansible-core's own jsonfile cache is read file by file without the plugin's per-call
+    work: the same entries, the same expiry (fact_caching_timeout against the file's mtime),
+    and no copy of every entry kept in the plugin's memory."""
+    from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_store import (
+        _jsonfile_reader, _plain_payload_getter, cache_lookup, configured_cache)
+    cache, cache_dir = jsonfile_cache
+    if getattr(cache, '__wrapped__', None) is None:
+        pytest.skip('ansible-core < 2.19: no wrapped cache plugin')
+    cache.set('fresh', {'netdata': facts('out', age=5)})
+    cache.set('old', {'netdata': facts('in', age=5)})
+    old_file = [p for p in os.listdir(str(cache_dir)) if p.endswith('old')][0]
+    week_ago = time.time() - 7 * DAY
+    os.utime(str(cache_dir / old_file), (week_ago, week_ago))
+    monkeypatch.setenv('ANSIBLE_CACHE_PLUGIN_TIMEOUT', str(DAY))
+    plugin = configured_cache()[0]
+    assert _jsonfile_reader(plugin.__wrapped__) is not None
+    fast = _plain_payload_getter(plugin)
+    assert fast('fresh') == plugin.get('fresh')
+    for host in ('old', 'nobody'):  # expired, and never cached: no entry either way
+        with pytest.raises(KeyError):
+            plugin.get(host)
+        with pytest.raises(KeyError):
+            fast(host)
+    reader = configured_cache()[0]
+    lookup = cache_lookup(reader)
+    assert lookup('fresh')[0]['ansible_facts'] == plugin.get('fresh')
+    assert lookup('old') == (None, None) and lookup('nobody') == (None, None)
+    assert reader.__wrapped__._cache == {}  # nothing kept for the rest of the run
+
+
+def test_hosts_not_given_are_the_inventorys_or_the_plays(tmp_path, jsonfile_cache):
+    cache, _dir = jsonfile_cache
+    cache.set('b', {'netdata': facts('out', age=5)})
+    groups = {'all': ['a', 'b', 'c'], 'web': ['b']}
+    res = run({'dest': str(tmp_path / 'cache'), 'source': 'cache'}, {'hostvars': {}, 'groups': groups})
+    records, _rows, _page = load(tmp_path / 'cache')
+    assert list(records) == ['a', 'b', 'c'] and res['summary']['total'] == 3
+    hostvars = {'x': {'netdata_inventory_result': {'ansible_facts': {'netdata': facts('in')}}}}
+    run({'dest': str(tmp_path / 'results')}, {'hostvars': hostvars, 'ansible_play_hosts_all': ['x', 'y'],
+                                              'groups': groups})
+    records, _rows, _page = load(tmp_path / 'results')
+    assert [(h, r['status']) for h, r in records.items()] == [('x', 'opted_in'), ('y', 'unreachable')]
+    tree = tmp_path / 'tree'
+    tree.mkdir()
+    (tree / 'z').write_text(json.dumps({'ansible_facts': {'netdata': facts('out', age=5)}}))
+    run({'dest': str(tmp_path / 'tree-out'), 'source': 'tree', 'tree': str(tree)}, {'hostvars': {}, 'groups': groups})
+    records, _rows, _page = load(tmp_path / 'tree-out')
+    assert list(records) == ['z']  # the tree's hosts only
+    with pytest.raises(AnsibleActionFail) as info:
+        run({'dest': str(tmp_path / 'none'), 'source': 'cache'}, {'hostvars': {}})
+    assert "groups['all'] is not known" in str(info.value)
+
+
+def test_a_host_listed_twice_is_reported_once_by_several_workers(tmp_path, jsonfile_cache):
+    cache, _dir = jsonfile_cache
+    hosts = ['h%02d' % i for i in range(10)]
+    for h in hosts:
+        cache.set(h, {'netdata': facts('out', age=5)})
+    res = run({'dest': str(tmp_path / 'o'), 'source': 'cache', 'hosts': hosts + hosts[:4], 'workers': 3})
+    records = json.loads((tmp_path / 'o' / 'inventory.json').read_text())
+    assert [r['hostname'] for r in records] == hosts and res['summary']['total'] == 10
+
+
+def test_container_agents_are_in_the_result_and_the_files(tmp_path, jsonfile_cache):
+    cache, _dir = jsonfile_cache
+    with_agents = synthetic_facts(random.Random(4), 'out', containers=2, until_recreated=1,
+                                  container_rng=random.Random(5))
+    with_agents['collected_at'] = int(time.time())
+    cache.set('ctr', {'netdata': with_agents})
+    cache.set('plain', {'netdata': facts('out', age=5)})
+    res = run({'dest': str(tmp_path / 'o'), 'source': 'cache', 'hosts': ['ctr', 'plain'], 'workers': 2})
+    agents = res['summary']['container_agents']
+    assert (agents['total'], agents['hosts'], agents['opted_out'], agents['opted_out_until_recreated']) == (2, 1, 1, 1)
+    assert sum(n for _runtime, n in res['summary']['container_runtimes']) == 2
+    assert dict(res['summary']['install_kinds'])['container'] == 2
+    assert res['msg'].endswith('; 2 container agents: 1 opted out, 1 opted out until re-created')
+    records, rows, page = load(tmp_path / 'o')
+    assert [i['container']['runtime'] for i in records['ctr']['installs'] if i['container']] == [
+        i['container']['runtime'] for i in with_agents['installs'] if i['kind'] == 'container']
+    assert rows['ctr']['container_agent_count'] == '2' and rows['plain']['container_agent_count'] == '0'
+    assert 'opted out until re-created' in page

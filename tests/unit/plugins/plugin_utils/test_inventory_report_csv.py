@@ -27,6 +27,9 @@ EXPECTED_COLUMNS = (
     'cloud_type', 'cloud_instance_type', 'cloud_region',
     'error', 'reasons',
     'collected_at', 'facts_age_s',
+    'container_agent_count', 'install_states', 'container_runtimes', 'container_names',
+    'container_images', 'container_ids', 'container_config_persistence',
+    'container_opted_out_until_recreated',
 )
 
 
@@ -73,14 +76,18 @@ HOSTILE_NAMES = [
     '\t-2+3',
     '\uff1dHYPERLINK("x")',                 # full-width equals sign
     'plain, "quoted"\rtext',
+    'Debian;=cmd|\' /C calc\'!A0',          # ';' separates cells in decimal-comma locales
+    'Debian; \t+1+1',
 ]
 
 
 def _readings(text):
     """The ways a spreadsheet may read the file: RFC 4180 (quotes honoured), universal
-    newlines (CR alone ends a line), and a naive reader that splits rows on any CR or LF
-    before it looks at quotes."""
+    newlines (CR alone ends a line), a naive reader that splits rows on any CR or LF
+    before it looks at quotes, and a spreadsheet whose locale separates cells with ';'
+    (decimal-comma locales)."""
     yield 'rfc4180', list(csv.reader(io.StringIO(text, newline='')))
+    yield 'semicolon', list(csv.reader(io.StringIO(text, newline=''), delimiter=';'))
     yield 'universal', list(csv.reader(io.StringIO(text)))
     naive = []
     for line in text.replace('\r\n', '\n').replace('\r', '\n').split('\n'):
@@ -126,3 +133,54 @@ def test_row_values():
     assert dead['statistics_script'] == '' and dead['os'] == ''
     assert bare['status'] == 'absent' and bare['install_count'] == '0'
     assert bare['statistics_script'] == 'n/a'
+
+
+def test_a_value_after_the_join_of_installs_never_starts_a_formula():
+    """Several installs share a cell, joined with ';': the field separator of spreadsheets
+    in locales whose decimal mark is the comma. There each value starts a cell."""
+    rng = random.Random(5)
+    f = synthetic_facts(rng, 'out', two_installs=True)
+    f['installs'][1]['config_dir'] = '=HYPERLINK("http://x.invalid")'
+    f['installs'][1]['version'] = ' -1+2'
+    (row,) = [dict(zip(EXPECTED_COLUMNS, r)) for r in parse(render_csv([host_record('h', f)]))[1:]]
+    assert row['config_dirs'] == '/etc/netdata;\'=HYPERLINK("http://x.invalid")'
+    assert row['netdata_versions'].split(';')[1] == " '-1+2"
+
+
+# Pieces of hostile and ordinary cell text: formula starts, blanks, breaks, separators.
+PIECES = ('=', '+', '-', '@', ' ', '\t', '\r', '\n', ',', '"', ';', "'", 'a', '1', 'x y',
+          '\uff1d', '\uff20', 'Debian', '2.3.2')
+
+
+def _noise(rng, low, high):
+    return ''.join(rng.choice(PIECES) for _piece in range(rng.randint(low, high)))
+
+
+def _fuzzed(rng, count):
+    """Synthetic records, some of their values replaced by random hostile text."""
+    records = synthetic_records(count, seed=rng.randint(0, 1000))
+    for record in records:
+        if record.get('netdata') is None or rng.random() < 0.5:
+            continue
+        info = record['netdata']['system_info']
+        for key in rng.sample(sorted(info), 3):
+            info[key] = _noise(rng, 0, 4)
+        if rng.random() < 0.3:
+            info['system_cpu_logical_cpu_count'] = rng.choice([-4, 0, 2.5, float('-inf'), None, True, ['a', 'b']])
+        if rng.random() < 0.3:
+            record['error'] = _noise(rng, 1, 5)
+        if rng.random() < 0.3 and record['installs']:
+            record['installs'][0]['config_dir'] = _noise(rng, 1, 4)
+        if rng.random() < 0.2:
+            record['hostname'] = _noise(rng, 1, 4)
+    return records
+
+
+@pytest.mark.parametrize('seed', range(6))
+def test_rows_are_exactly_the_cells_guarded_one_by_one(seed):
+    """csv_rows takes a row at a time when no cell needs a guard or quotes; the bytes are
+    those of the guards applied cell by cell, whatever the cells hold."""
+    from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_csv import (
+        _csv_line, csv_rows, row)
+    records = _fuzzed(random.Random(seed), 150)
+    assert csv_rows(records) == ''.join(_csv_line(row(record)) for record in records)

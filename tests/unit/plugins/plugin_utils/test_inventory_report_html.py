@@ -127,3 +127,39 @@ def test_human_bytes():
     assert human_bytes(512) == '512 B'
     assert human_bytes(8 * 1024 ** 3) == '8.0 GiB'
     assert human_bytes('unknown') == '' and human_bytes(None) == '' and human_bytes(True) == ''
+
+
+def test_host_rows_are_every_value_escaped_one_by_one():
+    """host_rows_text escapes a row's values only when one of them needs it: the text is
+    that of html.escape on every value, hostile rows included."""
+    import html
+    from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_html import (
+        _CHANNEL_CELL, _ROW, host_row, host_rows_text)
+    records = synthetic_records(200) + hostile_records()
+    records[3]['installs'] and records[3]['installs'][0].update(version='1.0 & "2" <x>')
+    rows = [host_row(r) for r in records]
+
+    def escaped(value):
+        return html.escape(str(value), True)
+    expected = []
+    for row in rows:
+        cells = dict((k, escaped(v)) for k, v in row.items() if k not in ('channels', 'containers'))
+        cells['channels'] = ''.join(_CHANNEL_CELL.format(css=escaped(c['css']), text=escaped(c['text']))
+                                    for c in row['channels'])
+        cells['containers'] = '<br>'.join(escaped(line) for line in row['containers'])
+        expected.append(_ROW.format(**cells))
+    assert host_rows_text(rows) == ''.join(expected)
+    assert '1.0 &amp; &quot;2&quot; &lt;x&gt;' in host_rows_text(rows)
+
+
+def test_the_page_around_the_host_rows_is_the_whole_page():
+    """The report file is written as head + host rows (in parts, as they are) + tail: the
+    same bytes as the page rendered with its rows."""
+    from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_html import (
+        host_row, host_rows_text, page_around_host_rows)
+    records = synthetic_records(40)
+    summary = summarize(records)
+    rows = host_rows_text(host_row(r) for r in records)
+    head, tail = page_around_host_rows(summary, title='T <1>', generated='now', source='cache')
+    assert head + rows + tail == render_html(records, summary, title='T <1>', generated='now', source='cache')
+    assert '\x00' not in head + tail

@@ -14,6 +14,10 @@ _ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report import (  # noqa: E402
     CHANNELS, host_record, records_from_results, render_csv, render_html, summarize,
 )
+# The container object exactly as netdata_facts builds it (its keys and defaults).
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.container_installs import (  # noqa: E402
+    _container_object,
+)
 
 OSES = [
     # (NAME, ID, VERSION_ID, kernel)
@@ -27,6 +31,9 @@ OSES = [
 VERSIONS = ['1.37.1', '1.44.3', '1.47.5', '2.2.6', '2.3.2', '2.5.4', '2.6.1']
 VIRT = ['none', 'kvm', 'kvm', 'vmware', 'amazon', 'microsoft']
 CONTAINERS = ['none', 'none', 'none', 'docker', 'lxc']
+RUNTIMES = ['docker', 'docker', 'podman', 'containerd', 'unknown']
+IMAGES = ['netdata/netdata:stable', 'netdata/netdata:v1.44.3', 'docker.io/netdata/netdata:v2.5.4',
+          'registry.example/ops/netdata:2.6']
 
 
 def _vt(version):
@@ -84,6 +91,38 @@ def synthetic_install(rng, version, mode, drift=False, kind='native'):
     }
 
 
+def synthetic_container_install(rng, version, mode, runtime='docker', index=0, until_recreated=False,
+                                persistence=None):
+    """A Netdata agent in a container (kind container, with netdata_facts' container object).
+    ``until_recreated``: opted out now, by a file in the container's own layer, on again
+    once it is re-created (mode must be 'out')."""
+    install = synthetic_install(rng, version, mode)
+    cid = '%064x' % rng.getrandbits(256)
+    name = None if runtime == 'unknown' else 'netdata-%d' % (index + 1)
+    container = _container_object({
+        'runtime': runtime, 'id': cid, 'name': name,
+        'image': None if name is None else rng.choice(IMAGES),
+        'status': 'running', 'running': True, 'host_pid': rng.randint(1000, 90000),
+        'view_root': '/proc/%d/root' % rng.randint(1000, 90000),
+        'cli': None if name is None else '/usr/bin/' + ('crictl' if runtime == 'containerd' else runtime),
+    })
+    persistence = persistence or ('layer' if until_recreated else rng.choice(['volume', 'bind', 'layer']))
+    container.update(
+        environment={'DO_NOT_TRACK': '1' if mode == 'out' and not until_recreated else None,
+                     'DISABLE_TELEMETRY': None},
+        environment_source='inspect', entrypoint='/usr/sbin/run.sh', entrypoint_creates_optout=True,
+        config_persistence=persistence, config_mount='/etc/netdata' if persistence != 'layer' else None,
+        version_source='binary', opted_out_until_recreated=bool(until_recreated),
+        after_recreate={'opted_out': mode == 'out' and not until_recreated, 'opted_in': mode == 'in',
+                        'reasons': []})
+    service = {'unit': None, 'dropins': [], 'environment': {'DO_NOT_TRACK': None, 'DISABLE_TELEMETRY': None}}
+    install.update(kind='container', prefix='/', install_type='oci', container=container, service=service)
+    if until_recreated:
+        install['telemetry']['reasons'].append(
+            'opted out only until the container is re-created: config dir on its own layer')
+    return install
+
+
 def synthetic_system_info(rng, os_entry=None, virt=None, container=None):
     name, os_id, version_id, kernel = os_entry or rng.choice(OSES)
     container = container or rng.choice(CONTAINERS)
@@ -115,8 +154,12 @@ def synthetic_system_info(rng, os_entry=None, virt=None, container=None):
     return info
 
 
-def synthetic_facts(rng, mode, version=None, drift=False, two_installs=False, **system):
-    """ansible_facts.netdata for one host. mode: out | in | partial | absent."""
+def synthetic_facts(rng, mode, version=None, drift=False, two_installs=False, containers=0,
+                    until_recreated=0, container_rng=None, **system):
+    """ansible_facts.netdata for one host. mode: out | in | partial | absent. ``containers``
+    agents in containers besides the host's own, in the host's mode (``until_recreated`` of
+    them opted out only until re-created), drawn from ``container_rng`` (default ``rng``):
+    with an rng of their own, adding containers leaves a synthetic fleet as it was."""
     facts = {'gather_subset': ['system', 'telemetry'],
              'installer': {'environment': {'DO_NOT_TRACK': None, 'DISABLE_TELEMETRY': None},
                            'sources': []},
@@ -132,16 +175,31 @@ def synthetic_facts(rng, mode, version=None, drift=False, two_installs=False, **
     state = {'out': 'opted_out', 'in': 'opted_in', 'partial': 'partial'}[mode]
     if two_installs and mode != 'out':
         state = 'partial'
+    crng = container_rng or rng
+    for index in range(containers):
+        installs.append(synthetic_container_install(
+            crng, crng.choice(VERSIONS), mode, runtime=crng.choice(RUNTIMES), index=index,
+            until_recreated=mode == 'out' and index < until_recreated))
     facts.update(installed=True, installs=installs, telemetry={
         'state': state, 'opted_out': state == 'opted_out', 'opted_in': state == 'opted_in',
         'drift': drift,
-        'reasons': ['%s: %s' % (i['config_dir'], r) for i in installs for r in i['telemetry']['reasons']]})
+        'reasons': ['%s: %s' % (_reason_prefix(i), r) for i in installs for r in i['telemetry']['reasons']]})
     return facts
+
+
+def _reason_prefix(install):
+    """How netdata_facts prefixes an install's reasons in the host's: its config dir, or
+    [runtime:name or short id:config dir] for a container's."""
+    container = install.get('container')
+    if not container:
+        return install['config_dir']
+    return '[%s:%s:%s]' % (container['runtime'], container['name'] or container['id'][:12], install['config_dir'])
 
 
 def synthetic_results(n, seed=5):
     """(hosts, results) for ``records_from_results``: a mixed fleet of ``n`` hosts."""
     rng = random.Random(seed)
+    crng = random.Random(seed + 7919)
     hosts, results = [], {}
     for index in range(n):
         host = 'node%03d.dc%d.example' % (index + 1, index % 3 + 1)
@@ -156,7 +214,12 @@ def synthetic_results(n, seed=5):
             continue
         mode = rng.choices(['out', 'in', 'partial', 'absent'], [55, 15, 20, 10])[0]
         drift = mode != 'absent' and rng.random() < 0.1
-        facts = synthetic_facts(rng, mode, drift=drift, two_installs=rng.random() < 0.05)
+        # about one host in eight runs Netdata agents in containers too (drawn apart: the
+        # rest of the fleet is the same with or without them)
+        containers = crng.choice([0] * 14 + [1, 2]) if mode != 'absent' else 0
+        facts = synthetic_facts(rng, mode, drift=drift, two_installs=rng.random() < 0.05,
+                                containers=containers, until_recreated=crng.choice([0, 0, 1]),
+                                container_rng=crng)
         results[host] = {'ansible_facts': {'netdata': facts}, 'changed': False}
     return hosts, results
 
