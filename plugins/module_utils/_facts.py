@@ -16,14 +16,12 @@ import time
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.files import host_path
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.service_manager import detect_service_manager
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.start_mechanisms import host_start, install_start
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.installs import (
     TELEMETRY_VARS, config_dir_problems, default_run_command, discover_installs)
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.installer_env import installer_environment
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.daemons import find_netdata_daemons
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.containers import CLI_TIMEOUT, install_label
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.container_installs import (
-    discover_container_installs)
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.container_runtimes import (
+    CLI_TIMEOUT, install_label, worth_a_look)
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.channels import (
     container_entrypoint_opts_out, decide_host_telemetry, decide_install_telemetry)
 
@@ -156,18 +154,6 @@ def _configured_env(install):
     if start.get('mechanism') in (None, 'none') or start.get('starts_this_install') is False or env is None:
         return None
     return dict((name, env.get(name)) for name in TELEMETRY_VARS)
-
-
-def _add_start(installs, service_manager, root):
-    """``installs[].start`` of every host install: one reading of the host's start files."""
-    host = None
-    for install in installs:
-        if install.get('kind') == 'container':
-            continue
-        if host is None:
-            host = host_start(service_manager, root=root, systemd_unit=(install.get('service') or {}).get('unit'))
-        evidence = install.get('evidence') or {}
-        install['start'] = install_start(host, install, evidence.get('service_starts_this_install'))
 
 
 def _container_next_start(install):
@@ -317,14 +303,21 @@ def gather_telemetry(root='/', config_dirs=(), strict=False, live_query=True, li
     installer = installer_environment(root=root)
     installer_env = installer['environment']
     proc_scan = find_netdata_daemons(root=root)
-    installs = discover_installs(root=root, extra_config_dirs=config_dirs, run_command=run_command,
-                                 live_query=live_query, live_timeout=live_timeout, proc_scan=proc_scan)
-    container_installs, container_errors = discover_container_installs(
-        root=root, daemons=proc_scan.get('daemons') or [], run_command=cli_run_command, use_cli=containers,
-        live_query=live_query, live_timeout=live_timeout, hello=container_hello)
-    installs.extend(container_installs)
     service_manager = detect_service_manager(root)
-    _add_start(installs, service_manager, root)
+    installs = discover_installs(root=root, extra_config_dirs=config_dirs, run_command=run_command,
+                                 live_query=live_query, live_timeout=live_timeout, proc_scan=proc_scan,
+                                 service_manager=service_manager)
+    container_installs, container_errors = [], []
+    daemons = proc_scan.get('daemons') or []
+    if worth_a_look(root, daemons, use_cli=containers):
+        # Imported only here: most hosts run no container, and a module run compiles every
+        # module it imports (container discovery is about a sixth of the collection's code).
+        from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.container_installs import (
+            discover_container_installs)
+        container_installs, container_errors = discover_container_installs(
+            root=root, daemons=daemons, run_command=cli_run_command, use_cli=containers,
+            live_query=live_query, live_timeout=live_timeout, hello=container_hello)
+    installs.extend(container_installs)
     for install in installs:
         install['telemetry'] = _install_verdict(install, installer_env, strict)
         if install.get('kind') == 'container' and isinstance(install.get('container'), dict):

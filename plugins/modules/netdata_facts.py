@@ -221,7 +221,7 @@ ansible_facts:
                   sample: user netdata cannot read /etc/netdata/.opt-out-from-anonymous-statistics (mode 0600, owner 0:0)
                 agent_user:
                   description: The user the daemon runs as (C([global] run as user), default
-                    C(netdata); the service's C(User=) when that is not root), or null.
+                    C(netdata); C(start_user) when that is not root), or null.
                   type: str
                 readable_at_start:
                   description: The same check as the user the daemon starts as (C(start_user)).
@@ -234,8 +234,15 @@ ansible_facts:
                   description: Why C(readable_at_start) is what it is.
                   type: str
                 start_user:
-                  description: The user the daemon starts as (the service's C(User=), C(root) when
-                    unset), or null when no service unit starts this install.
+                  description:
+                    - The user the daemon starts as, from what starts this install
+                      (RV(ansible_facts.netdata.installs[].start)) - systemd's C(User=) (V(root) when
+                      unset); OpenRC's C(command_user), or C(-u)/C(--user)/C(-c)/C(--chuid) in
+                      C(start_stop_daemon_args)/C(supervise_daemon_args) as the host's
+                      C(start-stop-daemon) or C(supervise-daemon) takes them (V(root) without one).
+                    - V(null) when that cannot be told, under runit, SysV init or dinit (not read), or
+                      when nothing starts this install; where no mechanism starts the agent at all,
+                      the systemd unit that runs this install still counts.
                   type: str
                 script:
                   description: The file C(anonymous-statistics.sh) (up to v2.5) tests with C([ -f ]),
@@ -249,12 +256,15 @@ ansible_facts:
               type: dict
               contains:
                 path:
-                  description: Its path. The C(-c) of the running daemon's command line, else of the
-                    service's C(ExecStart) (when that unit starts this install), else
-                    C(<config_dir>/netdata.conf).
+                  description: Its path. The C(-c) of the running daemon's command line, else of
+                    what starts this install (systemd's C(ExecStart); OpenRC's C(command_args) with
+                    its foreground or background arguments), else C(<config_dir>/netdata.conf).
+                    Under runit, SysV init or dinit the start arguments are not read (an error line
+                    says so) and the default is judged.
                   type: str
                 source:
-                  description: Where the path came from, C(daemon), C(service) or C(default).
+                  description: Where the path came from, C(daemon), C(service) (what starts the
+                    install: a systemd unit or an OpenRC script) or C(default).
                   type: str
                 config_dir:
                   description: The config dir the daemon uses (C([directories] config) when set, else the

@@ -23,6 +23,7 @@ cgroup: a restart of the host's agent here would stop the containers' agents too
 """
 from __future__ import annotations
 
+import ansible
 import json
 import re
 import time
@@ -131,7 +132,7 @@ def test_1_before_the_role_the_facts_agree_with_every_agent(lab, tmp_path):
 
 GATHER = r"""
 import json, sys, time
-sys.path.insert(0, %r)
+sys.path[:0] = %r
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._facts import gather_telemetry
 out = {}
 for cli in (True, False):
@@ -150,7 +151,10 @@ def test_1a_how_long_the_facts_take_on_this_host(lab):
     """The gatherer itself on the host (no Ansible round trip), best of three: with the
     runtimes' CLIs, and from /proc alone (the stopped container is then not seen)."""
     collections = str(Path(__file__).resolve().parents[2] / ".build" / "collections")
-    lab.write_file(HOST, "/tmp/gather.py", GATHER % collections)
+    # module_utils import ansible.module_utils, as on a real target (Ansible ships it in
+    # the payload): the controller's ansible-core gives it here
+    ansible_parent = str(Path(ansible.__file__).resolve().parents[1])
+    lab.write_file(HOST, "/tmp/gather.py", GATHER % [collections, ansible_parent])
     r = lab.ssh(HOST, "python3 /tmp/gather.py", timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     timing = json.loads(r.stdout.strip().splitlines()[-1])

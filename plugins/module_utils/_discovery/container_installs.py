@@ -5,7 +5,7 @@
 """Container agents as installs of the facts contract (``kind: container``).
 
 One install per container that ``containers.discover_containers()`` found. A running
-one is read by the very collectors host installs use (``installs._describe_install``),
+one is read by the very collectors host installs use (``installs.describe_install``),
 given the container's view root (``/proc/PID/root``) as their *root*, with every path
 first resolved inside that root; nothing is started inside the container. A stopped
 one (no view root) is read from the files it will start with: its config volume's host
@@ -29,9 +29,9 @@ from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.net
     OPTOUT_FILE_NAME, TELEMETRY_VARS)
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery import containers as ct
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.installs import (
-    _broken_install, _describe_install, claimed_id_from_cloud_conf, parse_install_type, parse_machine_guid)
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.netdata_conf import (
-    parse_bind_to, read_netdata_conf)
+    HostScan, InstallSite, _broken_install, claimed_id_from_cloud_conf, daemon_web_address, describe_install,
+    parse_install_type, parse_machine_guid)
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.netdata_conf import read_netdata_conf
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery import registry_hello
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import V_CRASH_REPORTS
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.versions import parse_version
@@ -151,8 +151,13 @@ def _running_install(root, entry, live_query, live_timeout, hello):
         seen['foreign'] = False  # inside its own root it is the install's daemon
         seen['prefix'] = prefix
         proc_scan['daemons'].append(seen)
-    install = _describe_install(view_root, config_dir, prefix, 'container', None, (lib_dir,), False,
-                                None, False, live_timeout, proc_scan, {})
+    # No ``<binary> -v`` (nothing runs inside the container) and no live query here: the
+    # container's daemon answers in its own network namespace (below); no service unit,
+    # and its runtime, not a host mechanism, starts it.
+    scan = HostScan(root=view_root, run_command=None, live_query=False, live_timeout=live_timeout,
+                    proc_scan=proc_scan, service={}, start=None)
+    install = describe_install(scan, InstallSite(config_dir=config_dir, prefix=prefix, kind='container',
+                                                 binary=None, lib_dirs=(lib_dir,)))
     install['errors'] = errors + [e for e in install['errors'] if e not in errors]
     install['binary'] = (daemon or {}).get('exe')
     container = _container_object(entry)
@@ -200,12 +205,7 @@ def _running_install(root, entry, live_query, live_timeout, hello):
 
     if daemon is not None and live_query:
         conf = read_netdata_conf(install['netdata_conf']['path'], root=view_root)
-        address, port = conf['web_address'], conf['web_port']
-        args = daemon.get('args') or {}
-        if args.get('bind_to'):
-            address, port = parse_bind_to(args['bind_to'], port)
-        if args.get('port'):
-            port = args['port']
+        address, port = daemon_web_address(conf, daemon)
         if conf['web_enabled'] and address and port:
             netns = _host(root, '/proc/%d/ns/net' % daemon['pid'])
             install['evidence']['live'] = hello(netns, address, port, live_timeout)

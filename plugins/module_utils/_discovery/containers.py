@@ -52,13 +52,11 @@ from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.net
     OPTOUT_FILE_NAME, TELEMETRY_VARS)
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.versions import (
     format_version, parse_version)
+# What the facts need even on hosts without containers lives in container_runtimes
+# (a module run compiles every module it imports); named here for this module's users too.
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.container_runtimes import (  # noqa: F401 pylint: disable=unused-import
+    CLI_DIRS, CLI_RUNTIMES, CLI_TIMEOUT, RUNTIME_TRACES, RUNTIMES, find_cli, install_label, runtime_in_use)
 
-RUNTIMES = ('docker', 'podman', 'containerd', 'unknown')
-# The CLIs asked, in this order; containerd's (ctr, crictl) are not: a Kubernetes pod is
-# re-created by its controller, never restarted or edited behind its back.
-CLI_RUNTIMES = ('docker', 'podman')
-CLI_DIRS = ('/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin')
-CLI_TIMEOUT = 5
 MAX_INSPECT = 500            # containers inspected in one call at most
 MAX_BINARY_BYTES = 512 * 1024 * 1024
 OFFICIAL_ENTRYPOINT = '/usr/sbin/run.sh'
@@ -398,18 +396,6 @@ def entrypoint_creates_optout(text):
     return OPTOUT_FILE_NAME in text and ('DO_NOT_TRACK' in text or 'DISABLE_TELEMETRY' in text)
 
 
-def install_label(install):
-    """A name that tells installs apart in reasons, restart lists and summaries: the
-    config dir for a host install, ``<runtime>:<name or short id>:<config dir>`` for a
-    container's."""
-    config_dir = install.get('config_dir') or ''
-    container = install.get('container')
-    if install.get('kind') != 'container' or not isinstance(container, dict):
-        return config_dir
-    who = container.get('name') or (container.get('id') or '')[:12] or 'pid %s' % container.get('host_pid')
-    return '%s:%s:%s' % (container.get('runtime') or 'unknown', who, config_dir)
-
-
 # ---------------------------------------------------------------- files inside a container
 
 def resolve_in_root(view_root, path):
@@ -604,30 +590,6 @@ def image_version(view_root=None, binary_host_path=None, labels=None, host_files
 
 
 # ---------------------------------------------------------------- the runtime's CLI
-
-def find_cli(name, root='/'):
-    """Absolute path of the runtime's CLI on the target, or None."""
-    for directory in CLI_DIRS:
-        path = directory + '/' + name
-        host = _host(root, path)
-        if os.path.isfile(host) and os.access(host, os.X_OK):
-            return path
-    return None
-
-
-# What a runtime that has ever run a container leaves: asking a CLI where there is none is
-# not free (``podman ps`` on a host that never used podman creates its storage, which a
-# facts module must not do; ``docker`` without its daemon only fails, after a while).
-RUNTIME_TRACES = {
-    'docker': ('/run/docker.sock', '/var/run/docker.sock'),
-    'podman': ('/var/lib/containers/storage',),   # root's graphroot; the runroot can be left by any call
-}
-
-
-def runtime_in_use(runtime, root='/'):
-    """Whether *runtime* has its socket (docker) or its storage (podman) on the target."""
-    return any(os.path.exists(_host(root, path)) for path in RUNTIME_TRACES.get(runtime, ()))
-
 
 def runtime_listing(runtime, cli, run_command, keep=None):
     """Ask one runtime for its containers: ``{'cli', 'containers': [normalized], 'errors'}``.

@@ -24,11 +24,19 @@ user-given dirs       see below       <prefix>/usr/sbin, <prefix>/sbin, /bin    
   only if its ``netdata.conf`` says (``[directories] lib``); the grandparent is not
   guessed because it is as likely wrong as right.
 - ``[directories] lib`` in an install's ``netdata.conf`` overrides the default lib dir.
+- What starts the agent (``start``, from ``start_mechanisms``; the host's service
+  manager) gives the user it starts as and the ``-c`` it passes, for the install it
+  starts: where systemd starts it, the unit's ``User=`` (``root`` when unset) and its
+  ``ExecStart``; where OpenRC does, what ``openrc-run`` hands start-stop-daemon or
+  supervise-daemon (``openrc_launch``: ``command_user``, ``-u``/``--chuid`` in its
+  ``*_daemon_args``, ``command_args``). A unit that systemd does not run starts nothing.
+  runit, SysV and dinit: not read (user unknown, the default ``netdata.conf`` judged and
+  said so). Where nothing starts the agent (mechanism ``none``: no manager's files for
+  it) the systemd unit, when it runs this install, is still taken as what would start it.
 - The ``netdata.conf`` judged is the one the daemon reads: the ``-c`` of the running
-  daemon's command line, else of the service's ``ExecStart`` (when it starts this
-  install), else ``<config dir>/netdata.conf``. Its ``[directories] config`` is where the
-  daemon looks for the opt-out file; the statistics script keeps looking in the
-  install's own config dir.
+  daemon's command line, else the ``-c`` of what starts it, else
+  ``<config dir>/netdata.conf``. Its ``[directories] config`` is where the daemon looks
+  for the opt-out file; the statistics script keeps looking in the install's own config dir.
 - The opt-out file is judged as the agent checks it (``agent_access``): readable by the
   user the daemon runs as, and by the user it starts as (v2.3+ checks it first then).
 - For v2.3+ crash reports: the ids in ``<lib dir>/status-netdata.json`` (what the next
@@ -65,6 +73,10 @@ from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery
     parse_bind_to, parse_netdata_ini, read_netdata_conf)
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.registry_hello import (
     query_live_crash_reports, query_registry_hello)
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.service_manager import (
+    detect_service_manager)
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.start_mechanisms import (
+    host_start, install_start, starts_install)
 
 SERVICE_UNIT = 'netdata.service'
 # v2.3+ keeps its last session in <lib dir>/status-netdata.json (STATUS_FILENAME in
@@ -218,25 +230,30 @@ def config_file_from_exec_start(exec_start):
     return parse_daemon_args(argv).get('config_file')
 
 
-def netdata_conf_choice(config_dir, daemon_config_file, exec_start, errors):
+def netdata_conf_choice(config_dir, daemon_config_file, launch, errors):
     """``(path, source)`` of the ``netdata.conf`` the daemon reads.
 
     ``-c FILE`` replaces the default file (no fallback: the daemon exits when it cannot
     load it); without it the daemon reads ``<compiled config dir>/netdata.conf`` before
     any ``[directories] config`` is known (``load_netdata_conf`` in daemon/main.c
     v1.37.1; ``netdata_conf_load`` in src/daemon/config/netdata-conf.c v2.10.4). The
-    running daemon's command line comes first, then the service's ``ExecStart``.
+    running daemon's command line comes first, then what starts it (*launch*, a
+    :data:`Launch`: its ``-c``, or its arguments unknown).
     *source*: ``daemon``, ``service`` or ``default``.
     """
-    for value, source in ((daemon_config_file, 'daemon'), (config_file_from_exec_start(exec_start), 'service')):
+    default = config_dir.rstrip('/') + '/netdata.conf'
+    for value, source, label in ((daemon_config_file, 'daemon', 'running daemon'),
+                                 (launch.config_file, 'service', launch.config_from)):
         if not value:
             continue
         if not value.startswith('/'):
-            errors.append('netdata.conf given as -c %s (%s) is a relative path; judging %s/netdata.conf'
-                          % (value, 'running daemon' if source == 'daemon' else 'service ExecStart', config_dir))
-            return config_dir.rstrip('/') + '/netdata.conf', 'default'
+            errors.append('netdata.conf given as -c %s (%s) is a relative path; judging %s'
+                          % (value, label, default))
+            return default, 'default'
         return os.path.normpath(value), source
-    return config_dir.rstrip('/') + '/netdata.conf', 'default'
+    if not daemon_config_file and launch.config_why:
+        errors.append('%s; judging %s' % (launch.config_why, default))
+    return default, 'default'
 
 
 def user_config_dir_of(config_dir, configured, errors):
@@ -284,7 +301,7 @@ def agent_user_of(run_as_user, start_user):
     return run_as_user or 'root'
 
 
-def describe_optout_file(root, path, exists, agent_user, start_user, script_path):
+def describe_optout_file(root, path, exists, agent_user, start_user, script_path, start_why=None):
     """The facts' ``optout_file``: whether the agent's own checks find the opt-out file.
 
     - ``readable_by_agent``: ``access(path, R_OK)`` as the user the daemon runs as (how a
@@ -292,7 +309,8 @@ def describe_optout_file(root, path, exists, agent_user, start_user, script_path
     - ``readable_at_start``: the same as the user the daemon starts as: from v2.3.0
       ``analytics_check_enabled()`` runs first in ``daemon_status_file_check_crash()``,
       before ``become_daemon()`` drops privileges (src/daemon/main.c v2.3.0 to v2.11.0),
-      and once off it stays off. Unknown start user: known only when both agree;
+      and once off it stays off. Unknown start user (*start_why* says why): known only
+      when both agree;
     - ``script``: what ``anonymous-statistics.sh`` tests, ``[ -f <compiled config
       dir>/.opt-out-from-anonymous-statistics ]`` as the run-as user (the path is baked
       in at build time; ``[directories] config`` does not move it).
@@ -303,8 +321,8 @@ def describe_optout_file(root, path, exists, agent_user, start_user, script_path
             root_reads, _why = user_check(root, path, 'root')
             at_start = readable if readable is True or root_reads is False else None
             at_start_why = reason if at_start is not None else (
-                'the user the daemon starts as is unknown (no service unit starts it); '
-                'root could read the file, %s' % reason)
+                'the user the daemon starts as is unknown (%s); root could read the file, %s'
+                % (start_why or 'no service unit starts it', reason))
         elif start_user == agent_user:
             at_start, at_start_why = readable, reason
         else:
@@ -335,8 +353,14 @@ InstallSite = namedtuple('InstallSite', 'config_dir prefix kind binary lib_dirs'
 
 # What every install of the host is described with: the root its files are under, how to
 # run ``<binary> -v``, whether (and how long) to ask its running daemon, and the process
-# scan and service unit gathered once per host.
-HostScan = namedtuple('HostScan', 'root run_command live_query live_timeout proc_scan service')
+# scan, service unit and start mechanism (``start_mechanisms.host_start()``; None: not
+# known, then the service unit counts where it runs the install) gathered once per host.
+HostScan = namedtuple('HostScan', 'root run_command live_query live_timeout proc_scan service start')
+
+# Who starts one install: the user (None: unknown, *user_why* says why), the ``-c`` it
+# passes (None: none), what passes it (for messages), and why its arguments are not
+# known (None: they are).
+Launch = namedtuple('Launch', 'user user_why config_file config_from config_why')
 
 
 def _candidates(root, extra_config_dirs):
@@ -362,19 +386,21 @@ def _candidates(root, extra_config_dirs):
 
 
 def discover_installs(root='/', extra_config_dirs=(), run_command=None, live_query=True, live_timeout=1.0,
-                      proc_scan=None, service=None):
+                      proc_scan=None, service=None, service_manager=None):
     """Every install under *root*, as a list of dicts (discovery order). Never raises.
 
     *run_command(argv) -> (rc, out, err)* runs ``<binary> -v`` (default: subprocess,
-    5 s timeout). *proc_scan* / *service* may pass in already gathered
-    ``find_netdata_daemons()`` / ``service_environment()`` results.
+    5 s timeout). *proc_scan* / *service* / *service_manager* may pass in already
+    gathered ``find_netdata_daemons()`` / ``service_environment()`` /
+    ``detect_service_manager()`` results.
 
     Each dict: ``config_dir, prefix, kind, lib_dir, binary, version, version_string,
     install_type, machine_guid, claimed, optout_file{path,exists,readable_by_agent,reason,
     agent_user,readable_at_start,reason_at_start,start_user,script{path,exists,found_by_agent,
     reason}}, netdata_conf{path,exists,crash_reports,web_address,web_port,source,config_dir,
     run_as_user},
-    service{unit,dropins,environment}, daemon{running,pid,environment}, errors``
+    service{unit,dropins,environment}, daemon{running,pid,environment}, start (see
+    ``start_mechanisms.install_start``), errors``
     and ``evidence{optout_file_mtime, optout_file_ctime, config_dir_mtime, netdata_conf_mtime, daemon_started_at,
     daemon_exe, live, service_masked, service_exec_start, service_starts_this_install,
     service_errors, claimed_via, web_enabled, live_crash_reports, status_file_ids}`` for the
@@ -383,6 +409,7 @@ def discover_installs(root='/', extra_config_dirs=(), run_command=None, live_que
     if run_command is None:
         run_command = default_run_command
     found = []
+    start = None
     for candidate in _candidates(root, extra_config_dirs):
         try:
             config_exists = os.path.lexists(_host(root, candidate.config_dir))
@@ -393,12 +420,19 @@ def discover_installs(root='/', extra_config_dirs=(), run_command=None, live_que
                 proc_scan = find_netdata_daemons(root=root)
             if service is None:
                 service = service_environment(SERVICE_UNIT, root=root)
-            scan = HostScan(root, run_command, live_query, live_timeout, proc_scan, service)
+            if start is None:
+                if service_manager is None:
+                    service_manager = detect_service_manager(root)
+                start = host_start(service_manager, root=root, systemd_unit=service.get('unit'))
+            scan = HostScan(root, run_command, live_query, live_timeout, proc_scan, service, start)
             site = InstallSite(candidate.config_dir, candidate.prefix, candidate.kind, binary, candidate.lib_dirs)
             found.append(describe_install(scan, site))
         except Exception as exc:  # keep going: one odd install must not hide the others
-            found.append(_broken_install(candidate.config_dir, candidate.prefix, candidate.kind,
-                                         'unexpected %s: %s' % (type(exc).__name__, exc)))
+            broken = _broken_install(candidate.config_dir, candidate.prefix, candidate.kind,
+                                     'unexpected %s: %s' % (type(exc).__name__, exc))
+            if start is not None:
+                broken['start'] = install_start(start, broken, None)
+            found.append(broken)
     return found
 
 
@@ -440,10 +474,10 @@ def describe_install(scan, site):
     config_dir_ok = _check_config_dir(root, site, errors)
     daemon = daemon_for_prefix(scan.proc_scan.get('daemons') or [], site.prefix)
     service_starts = _service_starts(scan.service.get('exec_start'), site.binary, site.prefix)
-    conf = _fill_netdata_conf(install, root, site, daemon, scan.service, service_starts, errors)
-    start_user = _service_user(root, scan.service) if service_starts is True else None
-    agent_user = agent_user_of(conf.get('run_as_user'), start_user)
-    _fill_optout_file(install, root, site.config_dir, conf['path'], agent_user, start_user, errors)
+    launch = _launch(root, scan, site, service_starts)
+    conf = _fill_netdata_conf(install, root, site, daemon, launch, errors)
+    agent_user = agent_user_of(conf.get('run_as_user'), launch.user)
+    _fill_optout_file(install, root, site.config_dir, conf['path'], agent_user, launch, errors)
     lib_dir = _fill_lib_dir(install, root, site, conf.get('lib_dir'), errors)
     if config_dir_ok:
         _fill_install_type(install, root, site.config_dir, errors)
@@ -454,17 +488,45 @@ def describe_install(scan, site):
         _fill_claimed(install, root, lib_dir, errors)
         _fill_status_ids(install, root, lib_dir, errors)
     _fill_service(install, scan.service, service_starts)
+    if scan.start is not None:
+        install['start'] = install_start(scan.start, install, service_starts)
     if daemon is not None:
         _fill_daemon(install, daemon, conf, scan.live_query, scan.live_timeout, errors)
     return install
 
 
-def _describe_install(root, config_dir, prefix, kind, binary, libs, user_given, run_command,
-                      live_query, live_timeout, proc_scan, service):
-    """:func:`describe_install` with its parts as positional arguments (*user_given* is
-    not used), as ``container_installs`` calls it."""
-    return describe_install(HostScan(root, run_command, live_query, live_timeout, proc_scan, service),
-                            InstallSite(config_dir, prefix, kind, binary, libs))
+# How each mechanism is named in messages.
+_MECHANISM_NAMES = {'openrc': 'OpenRC', 'runit': 'runit', 'sysvinit': 'the SysV init script', 'dinit': 'dinit'}
+
+
+def _launch(root, scan, site, service_starts):
+    """Who starts the install at *site*: a :data:`Launch` (see the module doc)."""
+    host = scan.start
+    mechanism = host.get('mechanism') if host else None
+    if mechanism in (None, 'systemd', 'none'):
+        # systemd starts the agent, or nothing does (then the unit, as what would)
+        if service_starts is not True:
+            return Launch(None, 'no service unit starts it', None, None, None)
+        user = _service_user(root, scan.service)
+        return Launch(user, None if user else 'its service unit cannot be read',
+                      config_file_from_exec_start(scan.service.get('exec_start')), 'service ExecStart', None)
+    name = _MECHANISM_NAMES.get(mechanism, mechanism)
+    starts = starts_install(host.get('command'), site.binary, site.prefix)
+    if starts is not True:
+        why = ('%s starts another install (%s)' % (name, host.get('command')) if starts is False
+               else 'whether %s starts this install is unknown' % name)
+        return Launch(None, why, None, None, None)
+    launch = host.get('launch')
+    if launch is None:
+        return Launch(None, 'the user %s starts it as is not read' % name, None, None,
+                      '%s starts this install; its command line (a -c there) is not read' % name)
+    config_file, config_why = None, None
+    if launch.get('args') is not None:
+        config_file = parse_daemon_args(['netdata'] + list(launch['args'])).get('config_file')
+    else:
+        config_why = '%s starts this install with arguments that cannot be told (%s)' % (name, launch.get('args_why'))
+    user_why = None if launch.get('user') else '%s: %s' % (name, launch.get('user_why'))
+    return Launch(launch.get('user'), user_why, config_file, '%s command_args' % name, config_why)
 
 
 def _check_config_dir(root, site, errors):
@@ -479,18 +541,17 @@ def _check_config_dir(root, site, errors):
     return dir_ok
 
 
-def _fill_netdata_conf(install, root, site, daemon, service, service_starts, errors):
+def _fill_netdata_conf(install, root, site, daemon, launch, errors):
     """Which netdata.conf the daemon reads, and from it where the daemon looks for the
     opt-out file: fills ``netdata_conf`` and its evidence; returns what
     :func:`read_netdata_conf` read."""
     conf_path, conf_source = netdata_conf_choice(
-        site.config_dir, (daemon.get('args') or {}).get('config_file') if daemon else None,
-        service.get('exec_start') if service_starts is True else None, errors)
+        site.config_dir, (daemon.get('args') or {}).get('config_file') if daemon else None, launch, errors)
     conf = read_netdata_conf(conf_path, root=root)
     errors.extend(conf['errors'])
     if conf_source != 'default' and not conf['exists']:
         errors.append('%s (-c of the %s) does not exist: the daemon would not start'
-                      % (conf_path, 'running daemon' if conf_source == 'daemon' else 'service ExecStart'))
+                      % (conf_path, 'running daemon' if conf_source == 'daemon' else launch.config_from))
     install['netdata_conf'] = {
         'path': conf['path'], 'exists': conf['exists'], 'crash_reports': conf['crash_reports'],
         'web_address': conf['web_address'], 'web_port': conf['web_port'],
@@ -502,7 +563,7 @@ def _fill_netdata_conf(install, root, site, daemon, service, service_starts, err
     return conf
 
 
-def _fill_optout_file(install, root, config_dir, conf_path, agent_user, start_user, errors):
+def _fill_optout_file(install, root, config_dir, conf_path, agent_user, launch, errors):
     """The opt-out file, as the daemon checks it: access(R_OK) on ``<[directories]
     config>/.opt-out-from-anonymous-statistics`` (any kind of entry that passes counts,
     noted if odd); and the mtimes that date it against the daemon's start."""
@@ -518,8 +579,8 @@ def _fill_optout_file(install, root, config_dir, conf_path, agent_user, start_us
                       % (user_config_dir, conf_path))
     optout = user_config_dir.rstrip('/') + '/' + OPTOUT_FILE_NAME
     st = _stat(root, optout) if user_dir_ok else None
-    install['optout_file'] = describe_optout_file(root, optout, st is not None, agent_user, start_user,
-                                                  config_dir.rstrip('/') + '/' + OPTOUT_FILE_NAME)
+    install['optout_file'] = describe_optout_file(root, optout, st is not None, agent_user, launch.user,
+                                                  config_dir.rstrip('/') + '/' + OPTOUT_FILE_NAME, launch.user_why)
     evidence['optout_file_mtime'] = st.st_mtime if st is not None else None
     evidence['optout_file_ctime'] = st.st_ctime if st is not None else None
     if st is not None and not stat.S_ISREG(st.st_mode):

@@ -25,12 +25,17 @@ for a tracked variable wherever it cannot be sure (it never runs anything):
 - ``. FILE`` / ``source FILE``: read recursively (a known shell library such as
   ``/lib/lsb/init-functions`` is skipped); also ``[ -f FILE ] && . FILE``.
 
-What makes a tracked variable *unknown*: a statement that names it inside a compound
-command (``if``, ``case``, loops, ``{ }``, ``( )``, a function body - run later, if at
-all), after ``&&`` / ``||``, with a value that needs a command substitution, arithmetic
-or an unknown variable, a ``${NAME:=...}``-style expansion, ``eval``, an assignment in
-front of a command (``NAME=1 cmd``: dash does not keep it, other shells do), or a here
-document before it. Pipelines and ``&`` run in a subshell and change nothing.
+- ``: "${NAME:=word}"`` / ``${NAME=word}`` (a plain word): sets NAME when it is unset (``=``)
+  or unset or empty (``:=``), without exporting it.
+
+What makes a tracked variable *unknown*: a statement that may set, unset or export it
+(assigns it, names it as a word of its own as ``export``/``unset``/``read`` do, or
+assigns it in an expansion) inside a compound command (``if``, ``case``, loops, ``{ }``,
+``( )``, a function body - run later, if at all) or after ``&&`` / ``||`` (a statement
+there that only reads it changes nothing), a value that needs a command substitution,
+arithmetic or an unknown variable, any other ``${NAME:=...}``-style expansion, ``eval``,
+an assignment in front of a command (``NAME=1 cmd``: dash does not keep it, other shells
+do), or a here document before it. Pipelines and ``&`` run in a subshell and change nothing.
 
 The rules were checked against OpenRC 0.45.2's ``openrc-run`` under dash (the table in
 ``tests/unit/plugins/module_utils/_discovery/test_start_mechanisms_real.py``).
@@ -294,6 +299,45 @@ def _mentions(words, tracked):
     return [name for name in tracked if name in raw]
 
 
+def _may_set(words, tracked):
+    """Tracked names a command may set, unset or (un)export: a word that is the name or
+    starts with ``NAME=`` (``NAME=1 cmd``, ``export NAME``, ``unset NAME``, ``read NAME``),
+    an expansion that assigns it (``${NAME=...}``, ``${NAME:=...}``) or arithmetic that
+    names it. A word that only reads it (``$NAME``) sets nothing."""
+    names = []
+    for name in tracked:
+        assigns = re.compile(r'\$\{' + re.escape(name) + r':?=')
+        for word in words:
+            text = word.parts[0][1] if word.parts and word.parts[0][0] == 'lit' else ''
+            if (text == name or text.startswith(name + '=') or assigns.search(word.raw)
+                    or ('$((' in word.raw and name in word.raw)):
+                names.append(name)
+                break
+    return names
+
+
+_DEFAULT_RE = re.compile(r'\A\$\{([A-Za-z_][A-Za-z0-9_]*)(:?)=([^$`"\'\\{}~]*)\}\Z')
+
+
+def _assign_defaults(words, state, where):
+    """``: ${NAME:=word}``: the words are all such expansions of a plain word (then they
+    are applied, as the shell does: the value when NAME is unset, or also empty for
+    ``:=``; not exported) -> True; anything else -> False."""
+    found = []
+    for word in words:
+        match = _DEFAULT_RE.match(word.parts[0][1]) if len(word.parts) == 1 and word.parts[0][0] == 'expand' else None
+        if match is None:
+            return False
+        found.append(match.groups())
+    for name, colon, value in found:
+        if name in state.unknown:
+            continue  # stays unknown: whether it was set is not known
+        current = state.values.get(name)
+        if name not in state.values or (colon and current == ''):
+            state.assign(name, value, where=where)
+    return bool(found)
+
+
 class _Lists(object):
     """The and-or lists of a token stream, as :func:`_split_commands` returns them."""
 
@@ -488,7 +532,7 @@ def _command(words, state, path, read, depth, conditional):
         assignments.append(rest.pop(0))
     head = rest[0].literal() if rest else None
     if conditional:
-        names = _mentions(words, tracked)
+        names = _mentions(words, tracked) if head is None else _may_set(words, tracked)
         sets_allexport = head == 'set' and any(
             (w.raw.startswith(('-', '+')) and 'a' in w.raw) or w.raw == 'allexport' for w in rest[1:])
         if head in ('.', 'source', 'eval') or sets_allexport:
@@ -551,6 +595,8 @@ def _command(words, state, path, read, depth, conditional):
     elif head == 'eval':
         state._unknown(tracked if any(w.literal() is None for w in args) else _mentions(args, tracked),
                        'eval (%s)' % where)
+    elif head == ':' and _assign_defaults(args, state, where):
+        return
     else:
         # any other command: it cannot set the shell's variables, but an expansion in
         # its words can (${NAME:=value}); name one and it is unknown

@@ -42,6 +42,11 @@ netdata/netdata; none of them sets ``DO_NOT_TRACK`` or ``DISABLE_TELEMETRY``):
 
 A running daemon's ``/proc/PID/environ`` stays the truth of what it runs with; this is
 what its *next* start would get.
+
+For OpenRC the answer also holds ``launch`` (``openrc_launch.py``): the user
+``openrc-run`` starts the command as and the arguments it gives it, which ``installs.py``
+judges the opt-out file and picks the ``netdata.conf`` (``-c``) with; the facts' ``start``
+leaves it out (the arguments may hold a claim token). Other mechanisms: None (not read).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -52,9 +57,10 @@ import re
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.files import host_path, read_host_text
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.daemons import prefix_from_exe
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.shell_env import (
-    ShellState, parse_config_lines, source_text)
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import TELEMETRY_VARS
+# shell_env and openrc_launch are imported inside the functions that read shell files:
+# only hosts that OpenRC, SysV init, runit or dinit start need them, and a module run
+# compiles every module it imports (the payload is a zip: no cached bytecode).
 
 MECHANISMS = ('systemd', 'openrc', 'runit', 'sysvinit', 'dinit', 'none')
 SERVICE = 'netdata'
@@ -80,9 +86,9 @@ def _reader(root, override=None):
     return read
 
 
-def _result(mechanism, files=(), environment=None, command=None, errors=()):
+def _result(mechanism, files=(), environment=None, command=None, errors=(), launch=None):
     return {'mechanism': mechanism, 'files': list(files), 'environment': environment,
-            'command': command, 'errors': list(errors)}
+            'command': command, 'errors': list(errors), 'launch': launch}
 
 
 def is_openrc_script(text):
@@ -146,6 +152,7 @@ def _rc_conf_files(root):
 
 
 def _source_files(state, files, root, read):
+    from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.shell_env import source_text
     for path in files:
         text, err = read(path)
         if err:
@@ -160,6 +167,8 @@ def _source_files(state, files, root, read):
 def openrc_start(root='/', service=SERVICE, tracked=TELEMETRY_VARS, override=None):
     """What ``rc-service <service> start`` would start the agent with. See the module doc.
     *override*: ``{path: text or None}`` read instead of those files (a planned edit)."""
+    from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.shell_env import ShellState, parse_config_lines, source_text
+    from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.openrc_launch import openrc_launch
     read = _reader(root, override)
 
     def exists(path):
@@ -183,7 +192,8 @@ def openrc_start(root='/', service=SERVICE, tracked=TELEMETRY_VARS, override=Non
     profile, perr = read(PROFILE_ENV)
     if perr:
         errors.append(perr)
-    for name, value in parse_config_lines(profile or '').items():
+    profile_values = parse_config_lines(profile or '')
+    for name, value in profile_values.items():
         if name not in passed:
             environment[name] = value
     state = ShellState(tracked, environment=environment, unknown=passed)
@@ -193,8 +203,8 @@ def openrc_start(root='/', service=SERVICE, tracked=TELEMETRY_VARS, override=Non
     if profile and any(name in environment for name in tracked):
         state.files.append(PROFILE_ENV)
     runlevel = openrc_runlevel(root)
-    conf = openrc_conf_files(service, runlevel, exists=exists)
-    _source_files(state, _rc_conf_files(root) + conf, root, read)
+    conf = _rc_conf_files(root) + openrc_conf_files(service, runlevel, exists=exists)
+    _source_files(state, conf, root, read)
     state.files.append(script)
     source_text(text, state, script, read)
     for name in _DAEMON_ARG_VARS:
@@ -202,12 +212,15 @@ def openrc_start(root='/', service=SERVICE, tracked=TELEMETRY_VARS, override=Non
         if name in state.values and (value is None or any(var in value for var in tracked)):
             state._unknown([var for var in tracked if value is None or var in value],
                            '%s may pass it with --env (OpenRC\'s own start-stop-daemon / supervise-daemon)' % name)
-    return _result('openrc', _dedup(state.files), state.environment(), _command(state), errors + state.errors)
+    launch = openrc_launch(root, read, conf + [script], state.files, allow, profile_values)
+    return _result('openrc', _dedup(state.files), state.environment(), _command(state), errors + state.errors,
+                   launch)
 
 
 def sysvinit_start(root='/', service=SERVICE, tracked=TELEMETRY_VARS):
     """What ``service <service> start`` would start the agent with: ``service`` runs the
     script with an empty environment; the script's exports and what it sources count."""
+    from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.shell_env import ShellState, source_text
     read = _reader(root)
     script = INIT_D + '/' + service
     text, err = read(script)
@@ -221,6 +234,7 @@ def sysvinit_start(root='/', service=SERVICE, tracked=TELEMETRY_VARS):
 
 def runit_start(root='/', service=SERVICE, tracked=TELEMETRY_VARS):
     """The ``run`` script of the first runit service dir that has one."""
+    from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.shell_env import ShellState, source_text
     read = _reader(root)
     for directory in RUNIT_DIRS:
         script = '%s/%s/run' % (directory, service)
@@ -241,6 +255,7 @@ def runit_start(root='/', service=SERVICE, tracked=TELEMETRY_VARS):
 
 def dinit_start(root='/', service=SERVICE, tracked=TELEMETRY_VARS):
     """The first ``dinit.d/<service>`` description: its ``command`` and ``env-file``."""
+    from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.shell_env import parse_config_lines
     read = _reader(root)
     for directory in DINIT_DIRS:
         path = '%s/%s' % (directory, service)
@@ -359,6 +374,7 @@ def install_start(host, install, systemd_starts=None):
     """``installs[].start`` of one host install, from :func:`host_start`'s answer: for
     ``systemd``, the unit and drop-ins and the environment of ``install['service']``."""
     start = dict(host, files=list(host['files']), errors=list(host['errors']))
+    start.pop('launch', None)  # read by installs.py; the arguments are not facts
     environment = host['environment']
     if host['mechanism'] == 'systemd':
         service = install.get('service') or {}

@@ -16,7 +16,7 @@ a tmpfs), an ``/etc/init.d`` holding only the case's service and a stub providin
 ``/etc/rc.conf.d/*.conf`` and ``/etc/conf.d/netdata[.<runlevel>]``, then the init script,
 and starts ``command`` with ``start-stop-daemon`` (Debian's, from dpkg; Alpine's is
 OpenRC's own) or ``supervise-daemon``. The command is a stand-in that saves its own
-``/proc/self/environ``: what the agent would get. Nothing touches the machine's own
+``/proc/self/environ``, user and arguments: what the agent would get. Nothing touches the machine's own
 ``/run``, init or network.
 
 The init script is the shape of Netdata's (``system/openrc/init.d/netdata.in`` at v2.10.4
@@ -60,8 +60,11 @@ start_pre() {
     fi
 }
 '''
-# Saves the environment it was started with, then stays up as a daemon would.
+# Saves the environment, user and arguments it was started with, then stays up as a
+# daemon would.
 STAND_IN = b'''#!/bin/sh
+id -un > /run/judge.user
+for arg in "$@"; do printf '%s\\n' "$arg"; done > /run/judge.argv
 cat /proc/$$/environ > /run/judge.env
 case " $* " in *" -D "*) exec sleep 600 ;; esac
 sleep 600 >/dev/null 2>&1 &
@@ -99,7 +102,7 @@ env -i $(cat "$CASE/caller") rc-service netdata start >"$CASE/rc.out" 2>&1 || ec
 # supervise-daemon starts the command after rc-service returned
 i=0
 while [ ! -s /run/judge.env ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-if [ -f /run/judge.env ]; then cp /run/judge.env "$CASE/judge.env"; fi
+if [ -f /run/judge.env ]; then cp /run/judge.env /run/judge.user /run/judge.argv "$CASE/"; fi
 '''
 
 
@@ -170,6 +173,13 @@ def unavailable():
 def run_case(case, workdir):
     """The environment the real OpenRC started the case's command with (a dict), or None
     when it did not start it; ``(environment, rc-service output)``."""
+    started = run_case_started(case, workdir)
+    return started['environment'], started['output']
+
+
+def run_case_started(case, workdir):
+    """``{'environment', 'user', 'argv', 'output'}`` of the command the real OpenRC
+    started for the case (the first three None when it did not start it)."""
     root, why = openrc_root()
     if why:
         raise RuntimeError(why)
@@ -199,11 +209,15 @@ def run_case(case, workdir):
         pass
     path = os.path.join(work, 'judge.env')
     if not os.path.exists(path):
-        return None, output
+        return {'environment': None, 'user': None, 'argv': None, 'output': output}
+    with open(os.path.join(work, 'judge.user')) as handle:
+        user = handle.read().strip()
+    with open(os.path.join(work, 'judge.argv')) as handle:
+        argv = handle.read().split('\n')[:-1]
     environment = {}
     with open(path, 'rb') as handle:
         for item in handle.read().split(b'\0'):
             if b'=' in item:
                 key, value = item.split(b'=', 1)
                 environment[key.decode('utf-8', 'replace')] = value.decode('utf-8', 'replace')
-    return environment, output
+    return {'environment': environment, 'user': user, 'argv': argv, 'output': output}

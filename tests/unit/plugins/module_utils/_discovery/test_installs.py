@@ -24,7 +24,7 @@ FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fixtures',
 GUID = '3a4c9f0e-1b2d-11ee-9d2f-0242ac120002'
 CONTRACT_KEYS = {
     'config_dir', 'prefix', 'kind', 'lib_dir', 'binary', 'version', 'version_string', 'install_type',
-    'machine_guid', 'claimed', 'optout_file', 'netdata_conf', 'service', 'daemon', 'errors', 'evidence'}
+    'machine_guid', 'claimed', 'optout_file', 'netdata_conf', 'service', 'daemon', 'start', 'errors', 'evidence'}
 
 
 def write(root, path, text, mode=None):
@@ -516,3 +516,103 @@ def test_directories_config_moves_the_daemons_optout_file_not_the_scripts(tmp_pa
     write(tmp_path, '/etc/netdata/netdata.conf', '[directories]\n  config = srv/rel\n')
     one = discover(tmp_path)[0]
     assert one['optout_file']['path'] == OPTOUT and any('not an absolute path' in e for e in one['errors'])
+
+
+# ------------------------------------------------------------ who starts it: user and -c of the mechanism
+
+# Shaped like Netdata's OpenRC script (system/openrc/init.d/netdata.in v2.10.4): no user,
+# no -c of its own, NETDATA_EXTRA_ARGS from /etc/conf.d/netdata.
+OPENRC_SCRIPT = ('#!/sbin/openrc-run\nNETDATA_PIDFILE="/run/netdata/netdata.pid"\ncommand_prefix="/usr/sbin"\n'
+                 'command="${command_prefix}/netdata"\n'
+                 'command_args="-P ${NETDATA_PIDFILE} ${NETDATA_EXTRA_ARGS}"\ncommand_args_foreground="-D"\n'
+                 'depend() {\n    need net\n}\n'
+                 'start_pre() {\n    if [ -z "${supervisor}" ]; then\n        pidfile="${NETDATA_PIDFILE}"\n    fi\n}\n')
+UNIT_C = '[Service]\nExecStart=\nExecStart=/usr/sbin/netdata -D -c /srv/unit/netdata.conf\n'
+
+
+def openrc_host(root, conf_d='', user='netdata'):
+    """A host OpenRC runs (/run/openrc) that also has a systemd unit (User=*user*, -c
+    /srv/unit/netdata.conf) nobody starts, and a root-only (0600) opt-out file."""
+    _mode_tree(root, 0o600)
+    write(root, '/etc/systemd/system/netdata.service.d/c.conf', UNIT_C + 'User=%s\n' % user)
+    write(root, '/srv/unit/netdata.conf', '[global]\n  crash reports = all\n')
+    write(root, '/run/openrc/softlevel', 'default\n')
+    write(root, '/etc/init.d/netdata', OPENRC_SCRIPT, 0o755)
+    write(root, '/etc/conf.d/netdata', conf_d)
+
+
+def test_openrc_starts_the_agent_as_root_whatever_the_unit_says(tmp_path):
+    """Netdata's OpenRC script starts the agent as root (it switches to its run-as user
+    later): a v2.3+ agent reads a root-only opt-out file at start. The unit's User=netdata
+    and -c start nothing here."""
+    openrc_host(tmp_path, user='netdata')
+    one = discover(tmp_path)[0]
+    assert one['start']['mechanism'] == 'openrc' and one['start']['starts_this_install'] is True
+    f = one['optout_file']
+    assert (f['start_user'], f['agent_user']) == ('root', 'netdata')
+    assert f['readable_at_start'] is True and f['readable_by_agent'] is False
+    assert (one['netdata_conf']['path'], one['netdata_conf']['source']) == ('/etc/netdata/netdata.conf', 'default')
+    assert one['errors'] == []
+
+
+def test_openrc_command_user_and_c_beat_the_unit(tmp_path):
+    """The reverse: the unit says root and its own -c; OpenRC starts the agent as netdata
+    (supervise-daemon's --user, whatever start-stop-daemon the host has) with the -c of
+    NETDATA_EXTRA_ARGS."""
+    openrc_host(tmp_path, user='root', conf_d='supervisor=supervise-daemon\ncommand_user="netdata:netdata"\n'
+                                              'NETDATA_EXTRA_ARGS="-c /srv/nd/netdata.conf"\n')
+    write(tmp_path, '/srv/nd/netdata.conf', '[global]\n  crash reports = off\n')
+    one = discover(tmp_path)[0]
+    f = one['optout_file']
+    assert (f['start_user'], f['agent_user']) == ('netdata', 'netdata')
+    assert f['readable_at_start'] is False and f['readable_by_agent'] is False
+    conf = one['netdata_conf']
+    assert (conf['path'], conf['source'], conf['crash_reports']) == ('/srv/nd/netdata.conf', 'service', 'off')
+    write(tmp_path, '/etc/conf.d/netdata', 'supervisor=supervise-daemon\nNETDATA_EXTRA_ARGS="-c /srv/none.conf"\n')
+    one = discover(tmp_path)[0]
+    assert one['netdata_conf']['path'] == '/srv/none.conf' and one['optout_file']['start_user'] == 'root'
+    assert any('OpenRC command_args) does not exist' in e for e in one['errors'])
+
+
+def test_openrc_user_it_cannot_tell_is_null_not_the_units(tmp_path):
+    openrc_host(tmp_path, user='root', conf_d='[ -e /etc/netdata/as-netdata ] && command_user=netdata\n'
+                                              'NETDATA_EXTRA_ARGS="$(cat /etc/netdata/args)"\n')
+    one = discover(tmp_path)[0]
+    f = one['optout_file']
+    assert f['start_user'] is None and f['readable_at_start'] is None
+    assert 'OpenRC: command_user' in f['reason_at_start']
+    assert one['netdata_conf']['path'] == '/etc/netdata/netdata.conf'
+    assert any('OpenRC starts this install with arguments that cannot be told' in e for e in one['errors'])
+
+
+def test_openrc_starting_another_install_starts_nothing_here(tmp_path):
+    openrc_host(tmp_path)
+    write(tmp_path, '/etc/init.d/netdata', OPENRC_SCRIPT.replace('"/usr/sbin"', '"/opt/netdata/usr/sbin"'))
+    one = discover(tmp_path)[0]
+    assert one['start']['starts_this_install'] is False
+    f = one['optout_file']
+    assert f['start_user'] is None and 'OpenRC starts another install' in f['reason_at_start']
+    assert one['netdata_conf']['path'] == '/etc/netdata/netdata.conf'
+
+
+def test_runit_user_and_c_are_not_read(tmp_path):
+    _mode_tree(tmp_path, 0o600)
+    write(tmp_path, '/etc/systemd/system/netdata.service.d/c.conf', UNIT_C + 'User=root\n')
+    write(tmp_path, '/run/runit/.keep', '')
+    write(tmp_path, '/etc/sv/netdata/run', '#!/bin/sh\nexec /usr/sbin/netdata -D -c /srv/runit.conf\n')
+    one = discover(tmp_path)[0]
+    assert one['start']['mechanism'] == 'runit'
+    assert one['optout_file']['start_user'] is None and one['optout_file']['readable_at_start'] is None
+    assert one['netdata_conf']['path'] == '/etc/netdata/netdata.conf'
+    assert any('runit starts this install; its command line (a -c there) is not read' in e for e in one['errors'])
+
+
+def test_nothing_starts_it_the_unit_still_tells(tmp_path):
+    """OpenRC runs the host but has no script for Netdata (mechanism none): the unit, which
+    runs this install, is what would start it, as before."""
+    openrc_host(tmp_path, user='root')
+    os.remove(os.path.join(str(tmp_path), 'etc/init.d/netdata'))
+    one = discover(tmp_path)[0]
+    assert one['start']['mechanism'] == 'none'
+    assert one['optout_file']['start_user'] == 'root' and one['optout_file']['readable_at_start'] is True
+    assert one['netdata_conf']['path'] == '/srv/unit/netdata.conf'

@@ -199,3 +199,29 @@ def test_facts_no_start_mechanism_found(tmp_path):
     start = facts['installs'][0]['start']
     assert start == {'mechanism': 'none', 'files': [], 'environment': None, 'command': None, 'errors': [],
                      'starts_this_install': None}
+
+
+def _version_2(argv, *args, **kwargs):
+    return 0, 'netdata v2.10.4\n', ''
+
+
+@pytest.mark.parametrize('unit_user, conf_d, start_user, analytics_on', [
+    # Netdata's OpenRC script starts v2.3+ as root, which reads a root-only opt-out file
+    # before dropping privileges: off, whatever User= the unused unit has
+    ('netdata', 'NETDATA_OWNER="netdata:netdata"\n', 'root', False),
+    # OpenRC starts it as netdata: the root-only file is not read at start, even with User=root
+    ('root', 'supervisor=supervise-daemon\ncommand_user=netdata\n', 'netdata', True),
+])
+def test_facts_judge_the_opt_out_file_as_openrcs_start_user(tmp_path, unit_user, conf_d, start_user, analytics_on):
+    root = write(tmp_path, {
+        '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\nnetdata:x:999:995::/var/lib/netdata:/bin/false\n',
+        '/etc/group': 'root:x:0:\nnetdata:x:995:\n',
+        '/etc/netdata/netdata.conf': '[global]\n', '/usr/sbin/netdata': '',
+        '/etc/netdata/.opt-out-from-anonymous-statistics': '',
+        '/lib/systemd/system/netdata.service': UNIT + 'User=%s\n' % unit_user,
+        '/run/openrc/softlevel': 'default\n', '/etc/init.d/netdata': OPENRC_SCRIPT, '/etc/conf.d/netdata': conf_d})
+    os.chmod(os.path.join(root, 'etc/netdata/.opt-out-from-anonymous-statistics'), 0o600)
+    facts = gather_netdata_facts({'telemetry'}, root=root, live_query=False, run_command=_version_2)
+    install = facts['installs'][0]
+    assert install['optout_file']['start_user'] == start_user
+    assert install['telemetry']['channels']['daemon_analytics']['enabled'] is analytics_on

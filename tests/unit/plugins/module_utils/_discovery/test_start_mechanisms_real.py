@@ -87,7 +87,20 @@ CASES = [
          reader=UNKNOWN),
     case('and-list', ('1', None), {CONF: b'[ -d / ] && export DO_NOT_TRACK=1\n'}, reader=UNKNOWN),
     case('command-substitution', ('1', None), {CONF: b'export DO_NOT_TRACK=$(echo 1)\n'}, reader=UNKNOWN),
-    case('assign-expansion', (None, None), {CONF: b': "${DO_NOT_TRACK:=1}"\n'}, reader=UNKNOWN),
+    case('unset-after-and', (None, None), {CONF: b'export DO_NOT_TRACK=1\n[ -d / ] && unset DO_NOT_TRACK\n'},
+         reader=UNKNOWN),
+    case('assign-expansion-of-a-command', ('1', None), {CONF: b'export DO_NOT_TRACK\n: "${DO_NOT_TRACK:=$(echo 1)}"\n'},
+         reader=UNKNOWN),
+    # --- what the reader does run: a read sets nothing; ": ${NAME:=word}" (Netdata's v1.37.1 script)
+    case('read-in-a-condition', ('1', None), {CONF: b'export DO_NOT_TRACK=1\nif [ -n "$DO_NOT_TRACK" ]; then\n'
+                                                    b'  echo "$DISABLE_TELEMETRY" >/dev/null\nfi\n'}),
+    case('read-after-and', ('1', None), {CONF: b'export DO_NOT_TRACK=1\n[ -n "$DO_NOT_TRACK" ] && : "${DO_NOT_TRACK}"\n'}),
+    case('assign-expansion', (None, None), {CONF: b': "${DO_NOT_TRACK:=1}"\n'}),
+    case('assign-expansion-then-export', ('1', None), {CONF: b': "${DO_NOT_TRACK:=1}"\nexport DO_NOT_TRACK\n'}),
+    case('assign-expansion-keeps-a-value', ('0', '2'), {CONF: b'DO_NOT_TRACK=0\n: ${DO_NOT_TRACK:=1} ${DISABLE_TELEMETRY=2}\n'
+                                                              b'export DO_NOT_TRACK DISABLE_TELEMETRY\n'}),
+    case('assign-expansion-of-empty', ('1', ''), {CONF: b'export DO_NOT_TRACK= DISABLE_TELEMETRY=\n'
+                                                        b': "${DO_NOT_TRACK:=1}"\n: "${DISABLE_TELEMETRY=2}"\n'}),
     case('prefix-assignment', (None, '2'), {CONF: b'DO_NOT_TRACK=1 export DISABLE_TELEMETRY=2\n'}, reader=UNKNOWN),
     case('function-body', ('1', None), {CONF: b'export DISABLE_TELEMETRY=1\n'},
          init_extra=b'start_post() {\n    :\n}\nexport DO_NOT_TRACK=1\nunset DISABLE_TELEMETRY\n'),
