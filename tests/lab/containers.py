@@ -511,7 +511,7 @@ class ContainerHostSpec(HostSpec):
                 raise ValueError(f"runtime {r!r}: use {RUNTIMES}")
 
 
-# The session's standard container host (tests/integration/conftest.py `container_fleet`):
+# The session's standard container host (tests/lab_integration/conftest.py `container_fleet`):
 # no Netdata of its own, so only the containers' agents are installs on it.
 STANDARD_SPECS = (ContainerHostSpec.no_netdata("ctr"),)
 

@@ -191,7 +191,7 @@ class SystemdHostSpec:
         return s
 
 
-# The session's standard fleet (tests/integration/conftest.py `systemd_fleet`): Debian's
+# The session's standard fleet (tests/lab_integration/conftest.py `systemd_fleet`): Debian's
 # 1.37.1 without and with the opt-out file, and v2.10.4 as kickstart-static leaves it.
 STANDARD_SPECS = (
     SystemdHostSpec.debian_clean("sd-clean"),

@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A v2.10.4 daemon started by hand, with no service unit that starts it.
 
-Judged by the real daemon in tests/integration/test_v2_judge_lab.py (the hand-started
+Judged by the real daemon in tests/lab_integration/test_v2_judge_lab.py (the hand-started
 hosts): with DISABLE_TELEMETRY=1 in its environment it answered hello false and posted no
 status report; with defaults or DO_NOT_TRACK=1 it answered true and posted. The facts used
 to call crash reports "unknown" ("daemon analytics is unknown") in all three, because the

@@ -6,7 +6,7 @@
 ``/netdata.conf``) and the ids its next start reads (``<lib>/status-netdata.json``).
 
 The texts below are trimmed from a real v2.10.4 daemon in the systemd lab
-(tests/integration/test_v2_judge_lab.py): ``/netdata.conf`` with the default resolved
+(tests/lab_integration/test_v2_judge_lab.py): ``/netdata.conf`` with the default resolved
 (``# crash reports = off``) and its status file with and without a claim id.
 """
 from __future__ import absolute_import, division, print_function

@@ -2,7 +2,7 @@
 # Copyright (c) 2026 netdata_fleet.telemetry contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The v2 rules as the real v2.10.4 daemon showed them (tests/integration/test_v2_judge_lab.py).
+"""The v2 rules as the real v2.10.4 daemon showed them (tests/lab_integration/test_v2_judge_lab.py).
 
   sf   src/daemon/status-file.c @ v2.10.4: check_crash_reports_config (default all when
        analytics is on or a claim/node id of this or the previous session is known),
