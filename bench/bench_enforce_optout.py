@@ -1,4 +1,8 @@
 #!/usr/bin/env python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Wall time of playbooks/enforce_optout.yml against `ansible -m ping`, on one lab fleet.
 
     .venv/bin/python bench/bench_enforce_optout.py [--hosts 16] [--repeat 3] [--daemon]

@@ -1,4 +1,8 @@
 #!/usr/bin/env python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Where a module run spends its CPU beyond ping's: the AnsiballZ payloads themselves.
 
     .venv/bin/python bench/bench_module_cpu.py [--runs 20] [--python /usr/bin/python3]

@@ -1,4 +1,8 @@
 #!/usr/bin/env python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Bench of playbooks/report.yml: the fleet report from a fact cache, for a big fleet.
 
 N synthetic hosts (default 20,000) in an INI inventory, their facts (netdata_facts' RETURN

@@ -1,4 +1,8 @@
 #!/usr/bin/env python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """How the collection's cost grows with the fleet: the same jobs at 16, 64 and 128 lab hosts.
 
     .venv/bin/python bench/bench_scale.py [--sizes 16,64,128] [--rounds 3] [--forks 25]

@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Controller-side helpers for the real Netdata daemon and scripts inside lab hosts.
 
 The daemon is started and stopped INSIDE a host by bin/netdata-lab-service (installed in

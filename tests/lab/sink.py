@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """netdata-lab sink: runs INSIDE a systemd lab host (netdata-lab-sink.service) and stands
 in for every endpoint Netdata talks to. The host's /etc/hosts maps those names to
 127.0.0.1 and its CA bundle holds only the lab CA that signed this server's certificate,

@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Shell snippets for HostSpec.setup: each returns bash text run as root inside the host
 (after the host's overlay is in place, before sshd starts). Compose with "\n".join(...)
 or HostSpec.with_setup(...). All writes land in the host's private overlay."""

@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Synthetic hosts for controller-side plugins: local-connection hosts whose
 ``ansible_facts`` are pre-loaded into Ansible's own jsonfile fact cache, so a plugin that
 reads facts (stats_event) can be driven over hundreds of hosts without SSH."""

@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Smoke tests of the container lab (tests/lab/containers.py): real dockerd and podman in a
 namespace lab host (`ctr`, the session's standard container host), Netdata 1.37.1 and
 v2.10.4 images imported from the lab rootfs, the lab's entrypoint applying the official

@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """playbooks/inventory.yml on a lab fleet: every host in inventory.json, inventory.csv and
 report.html with the facts netdata_facts returned; an unreachable host recorded as such; a
 hostile os-release NAME shown as text; the page rendered by real headless Chromium.

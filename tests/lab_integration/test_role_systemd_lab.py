@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The optout role and netdata_facts on hosts that boot real systemd 252 as PID 1.
 
 Each host runs its agent under its own unit, sandboxed by it (ProtectSystem=,

@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The optout role on hosts that systemd does not run (every lab host: PID 1 is sshd).
 
 Such hosts still have /etc/systemd/system (Debian's netdata package ships its unit), which

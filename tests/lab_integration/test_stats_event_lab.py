@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """stats_event end to end: real ansible-playbook runs, a real HTTP collector on loopback.
 
 Part 1 uses synthetic hosts (ansible_connection=local, facts pre-loaded in a jsonfile fact

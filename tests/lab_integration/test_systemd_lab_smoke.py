@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Smoke tests of the systemd lab (tests/lab/systemd_hosts.py): hosts whose PID 1 is real
 systemd, Debian's real netdata 1.37.1 and Netdata's real v2.10.4 under their own units.
 

@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Netdata's real v2.10.4 daemon judges the collection's v2 rules (docs/dev/telemetry-rules.md).
 
 Five hosts boot real systemd 252 in parallel, each with v2.10.4 as a static install under

@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 netdata_fleet.telemetry contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A synthetic fleet in the shape of netdata_facts' RETURN contract, for the inventory
 report's unit tests, bench (10,000 hosts) and the README screenshot (~30 hosts).
 
