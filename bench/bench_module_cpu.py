@@ -98,13 +98,13 @@ def main() -> int:
     cpu: dict[str, list[float]] = {name: [] for name in payloads}
     for name, payload in payloads.items():  # warm the page cache
         cpu_of_run(opts.python, payload)
-    for _ in range(opts.runs):
+    for _round in range(opts.runs):
         for name, payload in payloads.items():
             cpu[name].append(cpu_of_run(opts.python, payload)[0])
     med = {name: statistics.median(v) for name, v in cpu.items()}
     imports = {}
     for name, payload in payloads.items():
-        runs = [import_ms(opts.python, payload) for _ in range(5)]
+        runs = [import_ms(opts.python, payload) for _run in range(5)]
         imports[name] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
     print(f"\npayload CPU per run on this machine ({opts.runs} alternating runs, {opts.python}; "
           f"load {os.getloadavg()[0]:.1f})")

@@ -57,8 +57,12 @@ def discovery_argument_problems(params):
     """What is wrong with the discovery options, as messages naming the option; checked
     before anything is read (the config dirs' existence is checked by config_dir_problems
     once the root is known)."""
-    problems = ['config_dir: %r holds a NUL byte' % path
-                for path in params['config_dir'] if '\0' in path]
+    problems = []
+    for path in params['config_dir']:
+        if '\0' in path:
+            problems.append('config_dir: %r holds a NUL byte' % path)
+        elif not path.startswith('/'):
+            problems.append('config_dir: %r is not an absolute path' % path)
     problem = timeout_problem('live_timeout', params['live_timeout'])
     if problem:
         problems.append(problem)

@@ -265,7 +265,7 @@ ansible_facts:
                   type: str
                 source:
                   description: Where the path came from, C(daemon), C(service) (what starts the
-                    install: a systemd unit or an OpenRC script) or C(default).
+                    install, a systemd unit or an OpenRC script) or C(default).
                   type: str
                 config_dir:
                   description: The config dir the daemon uses (C([directories] config) when set, else the
