@@ -286,7 +286,10 @@ ansible_facts:
 
 import re
 
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import changes as optout_apply
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import apply as optout_apply
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import plan as optout_plan
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import restart as optout_restart
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import verify as optout_verify
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._facts import (
     config_dir_problems, discovery_argument_problems, discovery_argument_spec, fixture_root,
     gather_netdata_facts)
@@ -365,7 +368,7 @@ def run_module():
             dropin_neutral_content=dict(type='str'),
             manage_crash_reports=dict(type='bool', default=True),
             installer_env=dict(type='bool', default=False),
-            profile_path=dict(type='path', default=optout_apply.PROFILE_PATH),
+            profile_path=dict(type='path', default=optout_plan.PROFILE_PATH),
             profile_content=dict(type='str'),
             container_env_files=dict(type='list', elements='path', default=[]),
         ),
@@ -393,7 +396,7 @@ def run_module():
     # which service files apply: the drop-in only where systemd (or no manager) runs the
     # host, OpenRC's conf.d where OpenRC does
     settings['service_manager'] = before.get('service_manager', 'none')
-    changes, notes, errors = optout_apply.plan_changes(installs, settings, root)
+    changes, notes, errors = optout_plan.plan_changes(installs, settings, root)
     result = {
         'changed': False,
         'service_manager': before.get('service_manager', 'none'),
@@ -424,14 +427,14 @@ def run_module():
     if changes and not module.check_mode:
         after = gather_facts(params, root)
         result['ansible_facts'] = {'netdata': after}
-    restart = optout_apply.restart_decisions(after.get('installs') or [], changes, params['opt_out'])
+    restart = optout_restart.restart_decisions(after.get('installs') or [], changes, params['opt_out'])
     result['restart'] = restart
     result['restart_required'] = bool(restart)
-    result['restart_service'] = optout_apply.service_restart_needed(after.get('installs') or [], restart)
-    result['restart_containers'] = optout_apply.container_restarts(after.get('installs') or [], restart)
+    result['restart_service'] = optout_restart.service_restart_needed(after.get('installs') or [], restart)
+    result['restart_containers'] = optout_restart.container_restarts(after.get('installs') or [], restart)
     if params['opt_out']:
-        result['until_recreated'] = optout_apply.until_recreated(after)
-    problems = optout_apply.verify_problems(after, params['opt_out'])
+        result['until_recreated'] = optout_restart.until_recreated(after)
+    problems = optout_verify.verify_problems(after, params['opt_out'])
     asked = 'opted out' if params['opt_out'] else 'opted in'
     result['verify'] = {'asked': 'opted_out' if params['opt_out'] else 'opted_in',
                         'compliant': not problems, 'problems': problems}

@@ -2,7 +2,7 @@
 # Copyright (c) 2026 netdata_fleet.telemetry contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""optout_apply: planning, applying and restart decisions over a fixture tree."""
+"""_optout: planning, applying, restart decisions and verify over a fixture tree."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
@@ -12,7 +12,10 @@ import stat
 import pytest
 
 
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import changes as oa  # noqa: E402
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import apply as optout_apply  # noqa: E402
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import plan as optout_plan  # noqa: E402
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import restart as optout_restart  # noqa: E402
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import verify as optout_verify  # noqa: E402
 
 DROPIN = '/etc/systemd/system/netdata.service.d/zz-netdata-fleet-telemetry.conf'
 OPTOUT = '/etc/netdata/.opt-out-from-anonymous-statistics'
@@ -38,7 +41,7 @@ class FakeEditor(object):
 
 @pytest.fixture(autouse=True)
 def fake_editor(monkeypatch):
-    monkeypatch.setattr(oa, 'netdata_conf_edit', FakeEditor)
+    monkeypatch.setattr(optout_plan, 'netdata_conf_edit', FakeEditor)
 
 
 def settings(**kw):
@@ -75,9 +78,9 @@ def p(root, path):
 
 
 def run(root, installs, **kw):
-    changes, notes, errors = oa.plan_changes(installs, settings(**kw), str(root))
+    changes, notes, errors = optout_plan.plan_changes(installs, settings(**kw), str(root))
     assert errors == []
-    assert oa.apply_changes(changes, str(root)) == []
+    assert optout_apply.apply_changes(changes, str(root)) == []
     return changes, notes
 
 
@@ -92,16 +95,16 @@ def run(root, installs, **kw):
     (b'export DISABLE_TELEMETRY=0\n# c\n', b'export DISABLE_TELEMETRY=1\n# c\nDO_NOT_TRACK=1\n'),
 ])
 def test_edit_env_lines_ensure(before, after):
-    assert oa.edit_env_lines(before, {'DO_NOT_TRACK': '1', 'DISABLE_TELEMETRY': '1'}) == after
+    assert optout_plan.edit_env_lines(before, {'DO_NOT_TRACK': '1', 'DISABLE_TELEMETRY': '1'}) == after
 
 
 def test_edit_env_lines_idempotent_and_remove():
-    once = oa.edit_env_lines(b'# keep\nA=1\n', {'DO_NOT_TRACK': '1', 'DISABLE_TELEMETRY': '1'})
-    assert oa.edit_env_lines(once, {'DO_NOT_TRACK': '1', 'DISABLE_TELEMETRY': '1'}) == once
-    assert oa.edit_env_lines(once, {'DO_NOT_TRACK': '1', 'DISABLE_TELEMETRY': '1'}, remove=True) == b'# keep\nA=1\n'
-    assert oa.edit_env_lines(None, {'X': '1'}, remove=True) is None
+    once = optout_plan.edit_env_lines(b'# keep\nA=1\n', {'DO_NOT_TRACK': '1', 'DISABLE_TELEMETRY': '1'})
+    assert optout_plan.edit_env_lines(once, {'DO_NOT_TRACK': '1', 'DISABLE_TELEMETRY': '1'}) == once
+    assert optout_plan.edit_env_lines(once, {'DO_NOT_TRACK': '1', 'DISABLE_TELEMETRY': '1'}, remove=True) == b'# keep\nA=1\n'
+    assert optout_plan.edit_env_lines(None, {'X': '1'}, remove=True) is None
     # DO_NOT_TRACK_EXTRA is another name, left alone
-    assert oa.edit_env_lines(b'DO_NOT_TRACK_EXTRA=0\n', {'DO_NOT_TRACK': '1'}) == b'DO_NOT_TRACK_EXTRA=0\nDO_NOT_TRACK=1\n'
+    assert optout_plan.edit_env_lines(b'DO_NOT_TRACK_EXTRA=0\n', {'DO_NOT_TRACK': '1'}) == b'DO_NOT_TRACK_EXTRA=0\nDO_NOT_TRACK=1\n'
 
 
 # ---------------------------------------------------------------- opt-out
@@ -116,7 +119,7 @@ def test_optout_writes_file_dropin_conf_and_is_idempotent(root):
     assert 'Environment=DO_NOT_TRACK=1' in dropin and 'Environment=DISABLE_TELEMETRY=1' in dropin
     assert stat.S_IMODE(p(root, os.path.dirname(DROPIN)).stat().st_mode) == 0o755
     assert b'crash reports = off' in p(root, CONF).read_bytes()
-    again, _n, errors = oa.plan_changes([install()], settings(), str(root))
+    again, _n, errors = optout_plan.plan_changes([install()], settings(), str(root))
     assert again == [] and errors == []
 
 
@@ -142,19 +145,19 @@ def test_optout_file_the_agent_cannot_read_is_made_0644(root, mode):
     f.write_bytes(b'kept')
     os.chmod(str(f), mode)
     os.chown(str(f), 0, 5)
-    changes, notes, errors = oa.plan_changes([install()], settings(), str(root))
+    changes, notes, errors = optout_plan.plan_changes([install()], settings(), str(root))
     fix = [c for c in changes if c['purpose'] == 'optout_file']
-    assert errors == [] and len(fix) == 1 and oa.describe(fix[0]) == 'update'
-    assert oa.change_diff(fix[0]) == {
+    assert errors == [] and len(fix) == 1 and optout_apply.describe(fix[0]) == 'update'
+    assert optout_apply.change_diff(fix[0]) == {
         'before_header': OPTOUT + ' (mode %04o)' % mode, 'after_header': OPTOUT + ' (mode 0644)',
         'before': 'kept', 'after': 'kept'}
     assert any('mode %04o -> 0644' % mode in n for n in notes)
-    assert oa.apply_changes(changes, str(root), check_mode=True) == []
+    assert optout_apply.apply_changes(changes, str(root), check_mode=True) == []
     assert stat.S_IMODE(f.stat().st_mode) == mode  # check mode wrote nothing
-    assert oa.apply_changes(changes, str(root)) == []
+    assert optout_apply.apply_changes(changes, str(root)) == []
     st = f.stat()
     assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, f.read_bytes()) == (0o644, 0, 5, b'kept')
-    again, _n, errors = oa.plan_changes([install()], settings(), str(root))
+    again, _n, errors = optout_plan.plan_changes([install()], settings(), str(root))
     assert again == [] and errors == []
 
 
@@ -167,7 +170,7 @@ def test_optout_file_in_directories_config_and_compiled_dir(root):
     assert sorted(c['path'] for c in changes if c['purpose'] == 'optout_file') == sorted([moved, OPTOUT])
     assert p(root, moved).exists() and p(root, OPTOUT).exists()
     # v2.6.0 and later never run the script: only the daemon's file.
-    changes, _notes, _e = oa.plan_changes([install(version='2.10.4', optout_file={'path': moved, 'script': {'path': OPTOUT}})],
+    changes, _notes, _e = optout_plan.plan_changes([install(version='2.10.4', optout_file={'path': moved, 'script': {'path': OPTOUT}})],
                                           settings(opt_out=False), str(root))
     assert [c['path'] for c in changes if c['purpose'] == 'optout_file'] == [moved]
     changes, _notes = run(root, [inst], opt_out=False)
@@ -184,7 +187,7 @@ def test_crash_reports_written_to_the_netdata_conf_the_daemon_reads(root):
 
 
 def test_missing_dir_of_the_netdata_conf_the_daemon_reads_fails(root):
-    changes, _notes, errors = oa.plan_changes([install(netdata_conf={'path': '/srv/none/netdata.conf'})],
+    changes, _notes, errors = optout_plan.plan_changes([install(netdata_conf={'path': '/srv/none/netdata.conf'})],
                                               settings(), str(root))
     assert errors == ['/etc/netdata: directory /srv/none does not exist']
 
@@ -195,7 +198,7 @@ def test_unreachable_optout_file_with_a_fine_mode_is_noted(root):
     os.chmod(str(f), 0o644)
     why = 'user netdata cannot search /etc/netdata (mode 0700, owner 0:0)'
     inst = install(optout_file={'path': OPTOUT, 'exists': True, 'readable_by_agent': False, 'reason': why})
-    changes, notes, errors = oa.plan_changes([inst], settings(), str(root))
+    changes, notes, errors = optout_plan.plan_changes([inst], settings(), str(root))
     assert 'optout_file' not in [c['purpose'] for c in changes]
     assert '%s: %s; the daemon does not count it' % (OPTOUT, why) in notes
 
@@ -212,13 +215,13 @@ def test_conf_keeps_mode_and_owner(root):
 
 
 def test_no_installs_no_dropin(root):
-    changes, _n, errors = oa.plan_changes([], settings(), str(root))
+    changes, _n, errors = optout_plan.plan_changes([], settings(), str(root))
     assert changes == [] and errors == []
 
 
 def test_no_systemd_dir_skips_dropin_with_note(root):
     (root / 'etc/systemd/system').rmdir()
-    changes, notes, errors = oa.plan_changes([install()], settings(), str(root))
+    changes, notes, errors = optout_plan.plan_changes([install()], settings(), str(root))
     assert errors == [] and 'dropin' not in [c['purpose'] for c in changes]
     assert any('no systemd' in n for n in notes)
 
@@ -229,7 +232,7 @@ def test_planted_symlink_at_dropin_refused_before_anything_is_written(root):
     d = p(root, os.path.dirname(DROPIN))
     d.mkdir()
     os.symlink(str(victim), str(p(root, DROPIN)))
-    changes, _n, errors = oa.plan_changes([install()], settings(), str(root))
+    changes, _n, errors = optout_plan.plan_changes([install()], settings(), str(root))
     assert errors and 'symlink' in errors[0]
     assert victim.read_text() == 'precious'
 
@@ -238,7 +241,7 @@ def test_symlinked_dropin_dir_refused(root):
     elsewhere = root / 'elsewhere'
     elsewhere.mkdir()
     os.symlink(str(elsewhere), str(p(root, os.path.dirname(DROPIN))))
-    _c, _n, errors = oa.plan_changes([install()], settings(), str(root))
+    _c, _n, errors = optout_plan.plan_changes([install()], settings(), str(root))
     assert errors and 'not a directory' in errors[0]
     assert os.listdir(str(elsewhere)) == []
 
@@ -247,13 +250,13 @@ def test_symlink_at_netdata_conf_refused(root):
     victim = root / 'victim'
     victim.write_text('[global]\n')
     os.symlink(str(victim), str(p(root, CONF)))
-    _c, _n, errors = oa.plan_changes([install()], settings(), str(root))
+    _c, _n, errors = optout_plan.plan_changes([install()], settings(), str(root))
     assert errors and 'netdata.conf' in errors[0] and 'symlink' in errors[0]
     assert victim.read_text() == '[global]\n'
 
 
 def test_missing_config_dir_is_a_plan_error(root):
-    _c, _n, errors = oa.plan_changes([install('/opt/netdata/etc/netdata')], settings(), str(root))
+    _c, _n, errors = optout_plan.plan_changes([install('/opt/netdata/etc/netdata')], settings(), str(root))
     assert errors == ['/opt/netdata/etc/netdata: config dir /opt/netdata/etc/netdata does not exist']
 
 
@@ -265,30 +268,30 @@ def test_read_only_config_dir_is_a_plan_error(root, monkeypatch):
             return False
         return real_access(path, mode)
     monkeypatch.setattr(os, 'access', access)
-    _c, _n, errors = oa.plan_changes([install()], settings(), str(root))
+    _c, _n, errors = optout_plan.plan_changes([install()], settings(), str(root))
     assert errors and 'config dir /etc/netdata is' in errors[0]
 
 
 def test_write_failure_is_reported_not_raised(root, monkeypatch):
-    changes, _n, _e = oa.plan_changes([install()], settings(), str(root))
+    changes, _n, _e = optout_plan.plan_changes([install()], settings(), str(root))
 
     def erofs(*_a, **_k):
         raise OSError(30, 'Read-only file system')
-    monkeypatch.setattr(oa.safe_files, 'write_file', erofs)
-    failures = oa.apply_changes(changes, str(root))
+    monkeypatch.setattr(optout_plan.safe_files, 'write_file', erofs)
+    failures = optout_apply.apply_changes(changes, str(root))
     assert failures and all('read-only file system' in f['error'] for f in failures)
 
 
 def test_check_mode_writes_nothing(root):
-    changes, _n, _e = oa.plan_changes([install()], settings(), str(root))
+    changes, _n, _e = optout_plan.plan_changes([install()], settings(), str(root))
     before = sorted(str(x) for x in root.rglob('*'))
-    assert oa.apply_changes(changes, str(root), check_mode=True) == []
+    assert optout_apply.apply_changes(changes, str(root), check_mode=True) == []
     assert sorted(str(x) for x in root.rglob('*')) == before
 
 
 def test_diff_shape(root):
-    changes, _n, _e = oa.plan_changes([install()], settings(), str(root))
-    diffs = [oa.change_diff(c) for c in changes]
+    changes, _n, _e = optout_plan.plan_changes([install()], settings(), str(root))
+    diffs = [optout_apply.change_diff(c) for c in changes]
     d = [x for x in diffs if x['after_header'] == DROPIN][0]
     assert d['before'] == '' and 'DO_NOT_TRACK=1' in d['after'] and d['before_header'].endswith('(absent)')
 
@@ -301,7 +304,7 @@ def test_optin_removes_what_optout_wrote(root):
     assert sorted(c['purpose'] for c in changes) == ['dropin', 'netdata_conf', 'optout_file']
     assert not p(root, OPTOUT).exists() and not p(root, DROPIN).exists()
     assert b'crash reports' not in p(root, CONF).read_bytes()
-    assert oa.plan_changes([install()], settings(opt_out=False), str(root))[0] == []
+    assert optout_plan.plan_changes([install()], settings(opt_out=False), str(root))[0] == []
 
 
 def test_optin_neutralises_other_dropin_and_keeps_it(root):
@@ -314,7 +317,7 @@ def test_optin_neutralises_other_dropin_and_keeps_it(root):
     assert other.read_text() == '[Service]\nEnvironment=DO_NOT_TRACK=1\n'
     assert any('neutralised' in n for n in notes)
     # second run: nothing (the managed drop-in is left out when judging "set elsewhere")
-    assert oa.plan_changes([install()], settings(opt_out=False), str(root))[0] == []
+    assert optout_plan.plan_changes([install()], settings(opt_out=False), str(root))[0] == []
     # the user removes their drop-in: the neutraliser is no longer needed and goes
     other.unlink()
     changes, _restart = run(root, [install()], opt_out=False)
@@ -341,7 +344,7 @@ def test_environment_without_dropin(root):
     d.mkdir()
     (d / '10-a.conf').write_text('[Service]\nEnvironment=DO_NOT_TRACK=0\n')
     p(root, DROPIN).write_text('[Service]\nEnvironment=DO_NOT_TRACK=1\n')
-    env = oa.environment_without_dropin(str(root), 'netdata.service', DROPIN)
+    env = optout_plan.environment_without_dropin(str(root), 'netdata.service', DROPIN)
     assert env == {'DO_NOT_TRACK': '0', 'DISABLE_TELEMETRY': None}
 
 
@@ -359,16 +362,16 @@ def test_installer_env_optout_then_optin(root):
     env = p(root, '/etc/environment')
     env.write_text('PATH="/usr/bin"\n')
     run(root, [], installer_env=True)
-    prof = p(root, oa.PROFILE_PATH)
+    prof = p(root, optout_plan.PROFILE_PATH)
     assert 'export DO_NOT_TRACK=1' in prof.read_text() and stat.S_IMODE(prof.stat().st_mode) == 0o644
     assert env.read_text() == 'PATH="/usr/bin"\nDO_NOT_TRACK=1\nDISABLE_TELEMETRY=1\n'
-    assert oa.plan_changes([], settings(installer_env=True), str(root))[0] == []
+    assert optout_plan.plan_changes([], settings(installer_env=True), str(root))[0] == []
     run(root, [], installer_env=True, opt_out=False)
     assert not prof.exists() and env.read_text() == 'PATH="/usr/bin"\n'
 
 
 def test_installer_env_optin_leaves_foreign_profile_and_values(root):
-    prof = p(root, oa.PROFILE_PATH)
+    prof = p(root, optout_plan.PROFILE_PATH)
     prof.write_text('export DO_NOT_TRACK=1\n')
     env = p(root, '/etc/environment')
     env.write_text('DO_NOT_TRACK=yes\n')
@@ -378,7 +381,7 @@ def test_installer_env_optin_leaves_foreign_profile_and_values(root):
 
 
 def test_installer_env_off_touches_nothing(root):
-    assert oa.plan_changes([], settings(), str(root))[0] == []
+    assert optout_plan.plan_changes([], settings(), str(root))[0] == []
 
 
 def test_container_env_files(root):
@@ -394,7 +397,7 @@ def test_container_env_files(root):
 
 
 def test_container_env_relative_path_is_error(root):
-    _c, _n, errors = oa.plan_changes([], settings(container_env_files=['rel.env']), str(root))
+    _c, _n, errors = optout_plan.plan_changes([], settings(container_env_files=['rel.env']), str(root))
     assert errors and 'absolute' in errors[0]
 
 
@@ -426,7 +429,7 @@ QUIET = running_channels(statistics_script=False, daemon_analytics=False)
     ('1.37.1', [], False),
 ])
 def test_restart_rules(version, purposes, expect):
-    decisions = oa.restart_decisions([install(running=True, version=version, telemetry=SENDING)],
+    decisions = optout_restart.restart_decisions([install(running=True, version=version, telemetry=SENDING)],
                                      _changes(*purposes), opt_out=True)
     assert bool(decisions) is expect
 
@@ -440,30 +443,30 @@ def test_restart_rules(version, purposes, expect):
     ({'drift': False}, True, True),  # no channel verdicts: cannot tell, restart
 ])
 def test_restart_only_when_a_running_channel_needs_it(telemetry, opt_out, expect):
-    decisions = oa.restart_decisions([install(running=True, telemetry=telemetry)],
+    decisions = optout_restart.restart_decisions([install(running=True, telemetry=telemetry)],
                                      _changes('dropin', 'netdata_conf'), opt_out=opt_out)
     assert bool(decisions) is expect
 
 
 def test_installer_channel_never_asks_for_a_restart():
     telemetry = running_channels(statistics_script=False, daemon_analytics=False, installer=True)
-    assert oa.restart_decisions([install(running=True, telemetry=telemetry)], _changes('dropin'),
+    assert optout_restart.restart_decisions([install(running=True, telemetry=telemetry)], _changes('dropin'),
                                 opt_out=True) == {}
 
 
 def test_no_restart_when_not_running():
-    assert oa.restart_decisions([install(running=False)], _changes('dropin', 'netdata_conf'), opt_out=True) == {}
+    assert optout_restart.restart_decisions([install(running=False)], _changes('dropin', 'netdata_conf'), opt_out=True) == {}
 
 
 def test_restart_for_left_over_drift():
-    decisions = oa.restart_decisions([install(running=True, drift=True)], [], opt_out=True)
+    decisions = optout_restart.restart_decisions([install(running=True, drift=True)], [], opt_out=True)
     assert 'drift' in decisions['/etc/netdata'][0]
 
 
 def test_restart_only_for_the_install_whose_conf_changed():
     installs = [install(running=True, version='2.4.0', telemetry=SENDING),
                 install('/opt/netdata/etc/netdata', running=True, version='2.4.0', telemetry=SENDING)]
-    decisions = oa.restart_decisions(installs, _changes('netdata_conf', install='/opt/netdata/etc/netdata'),
+    decisions = optout_restart.restart_decisions(installs, _changes('netdata_conf', install='/opt/netdata/etc/netdata'),
                                      opt_out=True)
     assert list(decisions) == ['/opt/netdata/etc/netdata']
 
@@ -475,7 +478,7 @@ def test_with_real_netdata_conf_edit(root, monkeypatch):
         from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import conf_edit as netdata_conf_edit
     except ImportError:
         pytest.skip('netdata_conf_edit not there yet')
-    monkeypatch.setattr(oa, 'netdata_conf_edit', netdata_conf_edit)
+    monkeypatch.setattr(optout_plan, 'netdata_conf_edit', netdata_conf_edit)
     c = p(root, CONF)
     hostile = (b'# mine\r\n[global]\r\n\trun as user = netdata\r\n[web]\r\n  crash reports = off\r\n'
                b'[global]\r\n  history = 3600\r\n')
@@ -484,7 +487,7 @@ def test_with_real_netdata_conf_edit(root, monkeypatch):
     out = c.read_bytes()
     for line in hostile.splitlines():
         assert line in out.splitlines()
-    assert oa.plan_changes([install()], settings(), str(root))[0] == []
+    assert optout_plan.plan_changes([install()], settings(), str(root))[0] == []
     run(root, [install()], opt_out=False)
     assert c.read_bytes() == hostile
 
@@ -515,28 +518,28 @@ def _ch(enabled, applies=True, counted=True, drift=False, reasons=None):
 def test_verify_optout():
     facts = _facts({'statistics_script': _ch(False), 'daemon_analytics': _ch(True, reasons=['on: live']),
                     'crash_reports': _ch(True, applies=False), 'installer': _ch(True, counted=False)})
-    assert oa.verify_problems(facts, True) == ['/etc/netdata daemon_analytics: on - on: live']
+    assert optout_verify.verify_problems(facts, True) == ['/etc/netdata daemon_analytics: on - on: live']
 
 
 def test_verify_optin_counts_every_applicable_channel():
     facts = _facts({'statistics_script': _ch(True), 'daemon_analytics': _ch(None),
                     'installer': _ch(False, counted=False)})
-    problems = oa.verify_problems(facts, False)
+    problems = optout_verify.verify_problems(facts, False)
     assert [p.split(' - ')[0] for p in problems] == ['/etc/netdata daemon_analytics: unknown',
                                                      '/etc/netdata installer: off']
 
 
 def test_verify_drift_is_always_a_problem():
     facts = _facts({'daemon_analytics': _ch(False, drift=True)})
-    assert 'drift' in oa.verify_problems(facts, True)[0]
+    assert 'drift' in optout_verify.verify_problems(facts, True)[0]
 
 
 def test_verify_host_without_netdata():
-    assert oa.verify_problems(_facts({}, installed=False, host={'opted_out': True}), True) == []
-    assert oa.verify_problems(_facts({}, installed=False, host={'opted_out': False, 'reasons': ['installer on']}),
+    assert optout_verify.verify_problems(_facts({}, installed=False, host={'opted_out': True}), True) == []
+    assert optout_verify.verify_problems(_facts({}, installed=False, host={'opted_out': False, 'reasons': ['installer on']}),
                               True) == ['no Netdata install, but: installer on']
-    assert oa.verify_problems(_facts({}, installed=False), False) == []
-    assert oa.verify_problems({}, True) == ['no Netdata telemetry facts were gathered']
+    assert optout_verify.verify_problems(_facts({}, installed=False), False) == []
+    assert optout_verify.verify_problems({}, True) == ['no Netdata telemetry facts were gathered']
 
 
 def test_binary_junk_conf_is_refused_clearly_with_real_editor(root, monkeypatch):
@@ -544,9 +547,9 @@ def test_binary_junk_conf_is_refused_clearly_with_real_editor(root, monkeypatch)
         from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import conf_edit as netdata_conf_edit
     except ImportError:
         pytest.skip('netdata_conf_edit not there yet')
-    monkeypatch.setattr(oa, 'netdata_conf_edit', netdata_conf_edit)
+    monkeypatch.setattr(optout_plan, 'netdata_conf_edit', netdata_conf_edit)
     p(root, CONF).write_bytes(b'[global]\n\x00\xff junk\n')
-    changes, _n, errors = oa.plan_changes([install()], settings(), str(root))
+    changes, _n, errors = optout_plan.plan_changes([install()], settings(), str(root))
     assert errors and errors[0].startswith('/etc/netdata: /etc/netdata/netdata.conf: refused')
     assert p(root, CONF).read_bytes() == b'[global]\n\x00\xff junk\n'
 
@@ -562,7 +565,7 @@ def test_mode_fix_restarts_a_daemon_that_read_the_file_at_start(root, version, t
     f.write_bytes(b'')
     os.chmod(str(f), 0o600)
     inst = install(running=True, version=version, telemetry=telemetry)
-    changes, _notes, _errors = oa.plan_changes([inst], settings(manage_crash_reports=False), str(root))
-    reasons = oa.restart_decisions([inst], [c for c in changes if c['purpose'] == 'optout_file'],
+    changes, _notes, _errors = optout_plan.plan_changes([inst], settings(manage_crash_reports=False), str(root))
+    reasons = optout_restart.restart_decisions([inst], [c for c in changes if c['purpose'] == 'optout_file'],
                                    opt_out=True)
     assert ('/etc/netdata' in reasons) is restart

@@ -10,7 +10,10 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import changes as oa
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import apply as optout_apply
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import plan as optout_plan
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import restart as optout_restart
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import verify as optout_verify
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import OPTOUT_FILE_NAME
 from ansible_collections.netdata_fleet.telemetry.tests.unit.plugins.module_utils._discovery.test_container_installs import (
     BTIME, D1, Host, _stopped, fixture, inspected, set_mtime, write)
@@ -49,9 +52,9 @@ def docker_host(tmp_path, volume=False, env=(), version='1.37.1'):
 
 def apply(host, **kw):
     facts = host.facts()
-    changes, notes, errors = oa.plan_changes(facts['installs'], settings(**kw), str(host.root))
+    changes, notes, errors = optout_plan.plan_changes(facts['installs'], settings(**kw), str(host.root))
     assert errors == []
-    assert oa.apply_changes(changes, str(host.root)) == []
+    assert optout_apply.apply_changes(changes, str(host.root)) == []
     return facts, changes, notes
 
 
@@ -73,12 +76,12 @@ def test_opt_out_writes_through_the_view_root_and_restarts_through_the_runtime(t
     after = host.facts()
     install = containers(after)[0]
     assert install['optout_file']['exists'] is True
-    assert oa.until_recreated(after) == []   # not even opted out yet: the running daemon reads it at start
-    decisions = oa.restart_decisions(after['installs'], changes, True)
+    assert optout_restart.until_recreated(after) == []   # not even opted out yet: the running daemon reads it at start
+    decisions = optout_restart.restart_decisions(after['installs'], changes, True)
     assert decisions == {label: ['netdata.conf changed',
                                  'opt-out file changed and this daemon reads it only at start']}
-    assert oa.service_restart_needed(after['installs'], decisions) is False
-    assert oa.container_restarts(after['installs'], decisions) == [
+    assert optout_restart.service_restart_needed(after['installs'], decisions) is False
+    assert optout_restart.container_restarts(after['installs'], decisions) == [
         {'label': label, 'runtime': 'docker', 'id': D1, 'name': 'd1', 'cli': '/usr/bin/docker',
          'reasons': decisions[label]}]
     # restarted (what the role's handler does): the agent reads the file at its start;
@@ -88,10 +91,10 @@ def test_opt_out_writes_through_the_view_root_and_restarts_through_the_runtime(t
     host.hello_answers[pid] = False
     after = host.facts()
     assert containers(after)[0]['telemetry']['opted_out'] is True
-    lines = oa.until_recreated(after)
+    lines = optout_restart.until_recreated(after)
     assert len(lines) == 1 and lines[0].startswith(label + ': opted out until re-created')
     # converged: nothing left to write
-    again, _n, _e = oa.plan_changes(after['installs'], settings(), str(host.root))
+    again, _n, _e = optout_plan.plan_changes(after['installs'], settings(), str(host.root))
     assert again == []
 
 
@@ -101,13 +104,13 @@ def test_on_a_volume_the_opt_out_lasts(tmp_path):
     after = host.facts()
     assert (root / 'etc/netdata' / OPTOUT_FILE_NAME).is_file()
     assert containers(after)[0]['container']['after_recreate']['opted_out'] is True
-    assert oa.until_recreated(after) == []
+    assert optout_restart.until_recreated(after) == []
 
 
 def test_with_do_not_track_in_its_environment_the_opt_out_lasts(tmp_path):
     host, root, pid = docker_host(tmp_path, env=[('DO_NOT_TRACK', '1')])
     apply(host)
-    assert oa.until_recreated(host.facts()) == []
+    assert optout_restart.until_recreated(host.facts()) == []
 
 
 def test_opt_in_keeps_a_file_the_entrypoint_makes_again_and_says_so(tmp_path):
@@ -117,7 +120,7 @@ def test_opt_in_keeps_a_file_the_entrypoint_makes_again_and_says_so(tmp_path):
     assert (root / 'etc/netdata' / OPTOUT_FILE_NAME).is_file()
     assert [c for c in changes if c['purpose'] == 'optout_file'] == []
     assert any('DO_NOT_TRACK=\'1\'' in n and 're-created without that setting' in n for n in notes)
-    problems = oa.verify_problems(host.facts(), False)
+    problems = optout_verify.verify_problems(host.facts(), False)
     assert problems and all(p.startswith('docker:d1:/etc/netdata ') for p in problems)
 
 
@@ -145,7 +148,7 @@ def test_a_symlink_planted_in_the_container_is_refused(tmp_path):
     outside.mkdir()
     os.rename(str(root / 'etc/netdata'), str(tmp_path / 'moved'))
     os.symlink(str(outside), str(root / 'etc/netdata'))   # swapped in after discovery
-    changes, notes, errors = oa.plan_changes(facts['installs'], settings(), str(host.root))
+    changes, notes, errors = optout_plan.plan_changes(facts['installs'], settings(), str(host.root))
     assert len(errors) == 1
     assert errors[0].startswith('docker:d1:/etc/netdata: /etc/netdata is a symlink inside the container')
     assert os.listdir(str(outside)) == []
@@ -155,7 +158,7 @@ def test_a_container_that_stopped_since_it_was_read(tmp_path):
     host, root, pid = docker_host(tmp_path)
     facts = host.facts()
     os.remove(str(host.root / 'proc' / str(pid) / 'root'))
-    changes, notes, errors = oa.plan_changes(facts['installs'], settings(), str(host.root))
+    changes, notes, errors = optout_plan.plan_changes(facts['installs'], settings(), str(host.root))
     assert 'no longer running' in errors[0]
 
 
@@ -172,8 +175,8 @@ def test_a_stopped_containers_volume_is_written_on_the_host(tmp_path):
     after = host.facts()
     install = containers(after)[0]
     assert install['telemetry']['opted_out'] is True
-    assert oa.restart_decisions(after['installs'], changes, True) == {}   # nothing runs
-    assert oa.until_recreated(after) == []
+    assert optout_restart.restart_decisions(after['installs'], changes, True) == {}   # nothing runs
+    assert optout_restart.until_recreated(after) == []
 
 
 def test_a_stopped_container_in_its_layer_cannot_be_written_and_says_so(tmp_path):
@@ -183,7 +186,7 @@ def test_a_stopped_container_in_its_layer_cannot_be_written_and_says_so(tmp_path
     assert changes == []
     assert any(n.startswith('docker:d3:/etc/netdata: a stopped container whose config dir is in its own layer')
                for n in notes)
-    assert oa.verify_problems(host.facts(), True)
+    assert optout_verify.verify_problems(host.facts(), True)
 
 
 def test_a_host_agent_and_a_container_agent_on_one_host(tmp_path):
@@ -216,7 +219,7 @@ def test_an_agent_already_off_is_not_restarted_for_a_new_netdata_conf(tmp_path):
     host.hello_answers[pid] = False
     facts, changes, notes = apply(host)
     assert [c['purpose'] for c in changes] == ['netdata_conf']
-    assert oa.restart_decisions(host.facts()['installs'], changes, True) == {}
+    assert optout_restart.restart_decisions(host.facts()['installs'], changes, True) == {}
 
 
 def test_the_agents_own_answer_is_its_running_state():
@@ -226,6 +229,6 @@ def test_the_agents_own_answer_is_its_running_state():
                    'statistics_script': {'applies': True, 'running': False},
                    'crash_reports': {'applies': False, 'running': None}}}}
     changes = [{'install': '/etc/netdata', 'purpose': 'netdata_conf'}]
-    assert oa.restart_decisions([install], changes, True) == {}
+    assert optout_restart.restart_decisions([install], changes, True) == {}
     install['telemetry']['channels']['daemon_analytics']['live'] = None
-    assert oa.restart_decisions([install], changes, True) == {'/etc/netdata': ['netdata.conf changed']}
+    assert optout_restart.restart_decisions([install], changes, True) == {'/etc/netdata': ['netdata.conf changed']}

@@ -13,7 +13,9 @@ import stat
 
 import pytest
 
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import changes as oa
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import apply as optout_apply
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import plan as optout_plan
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import restart as optout_restart
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.start_mechanisms import openrc_start
 
 CONF_D = '/etc/conf.d/netdata'
@@ -57,14 +59,14 @@ def p(root, path):
 
 
 def plan(root, **kw):
-    changes, notes, errors = oa.plan_changes([install()], settings(**kw), str(root))
+    changes, notes, errors = optout_plan.plan_changes([install()], settings(**kw), str(root))
     assert errors == []
     return changes, notes
 
 
 def run(root, **kw):
     changes, notes = plan(root, **kw)
-    assert oa.apply_changes(changes, str(root)) == []
+    assert optout_apply.apply_changes(changes, str(root)) == []
     return changes, notes
 
 
@@ -106,7 +108,7 @@ def test_optout_creates_a_missing_conf_d(root):
     p(root, '/etc/conf.d').rmdir()
     changes, _notes = run(root)
     change = [c for c in changes if c['purpose'] == 'openrc_conf'][0]
-    assert change['before'] is None and oa.describe(change) == 'create'
+    assert change['before'] is None and optout_apply.describe(change) == 'create'
     assert agent_env(root) == OFF
     assert stat.S_IMODE(os.stat(str(p(root, CONF_D))).st_mode) == 0o644
 
@@ -122,9 +124,9 @@ def test_optout_writes_the_runlevel_file_openrc_reads(root):
 
 def test_check_mode_writes_nothing_and_diff_shows_the_block(root):
     changes, _notes = plan(root)
-    assert oa.apply_changes(changes, str(root), check_mode=True) == []
+    assert optout_apply.apply_changes(changes, str(root), check_mode=True) == []
     assert p(root, CONF_D).read_bytes() == USER
-    diff = oa.change_diff([c for c in changes if c['purpose'] == 'openrc_conf'][0])
+    diff = optout_apply.change_diff([c for c in changes if c['purpose'] == 'openrc_conf'][0])
     assert diff['before'] == USER.decode() and diff['after'].startswith(USER.decode())
     assert 'export DISABLE_TELEMETRY=1' in diff['after']
 
@@ -195,9 +197,9 @@ def test_optin_removes_a_managed_dropin_left_from_systemd_days(root):
 
 def test_restart_when_the_conf_d_changed():
     change = [{'purpose': 'openrc_conf', 'install': None}]
-    assert oa.restart_decisions([install(running=True)], change, opt_out=True) == {
+    assert optout_restart.restart_decisions([install(running=True)], change, opt_out=True) == {
         '/etc/netdata': ['service environment (OpenRC conf.d) changed']}
-    assert oa.restart_decisions([install(running=True, starts=False)], change, opt_out=True) == {}
-    assert oa.restart_decisions([install(running=False)], change, opt_out=True) == {}
+    assert optout_restart.restart_decisions([install(running=True, starts=False)], change, opt_out=True) == {}
+    assert optout_restart.restart_decisions([install(running=False)], change, opt_out=True) == {}
     # a drop-in change restarts nothing that systemd does not start
-    assert oa.restart_decisions([install(running=True)], [{'purpose': 'dropin', 'install': None}], opt_out=True) == {}
+    assert optout_restart.restart_decisions([install(running=True)], [{'purpose': 'dropin', 'install': None}], opt_out=True) == {}

@@ -2,15 +2,13 @@
 # Copyright (c) 2026 netdata_fleet.telemetry contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Put every Netdata install of a host into the telemetry state asked for, in one pass.
+"""Plan what puts every Netdata install of a host into the telemetry state asked for.
 
 ``plan_changes()`` turns the host's install facts (the ``installs`` list of the
 ``netdata_facts`` contract) and the role's settings into a list of file changes, reading
-but never writing; ``apply_changes()`` writes them (atomically, never through a planted
-symlink, see ``safe_files``); ``restart_decisions()`` says which running daemons need a
-restart for the change to reach them. Channels and why each file matters (the rules and
-their sources: ``docs/dev/telemetry-rules.md``):
-
+but never writing (``apply.py`` writes them, ``restart.py`` says which agents must
+restart, ``verify.py`` judges the result). Channels and why each file matters (the rules
+and their sources: ``docs/dev/telemetry-rules.md``):
 - the opt-out file: statistics script (< v2.6), daemon analytics flag (all versions;
   read once at start except in v2.3-v2.5, so a *new* file needs a restart of a running
   daemon of the other versions);
@@ -48,20 +46,19 @@ every consumer; ``UnsetEnvironment=`` is applied after ``EnvironmentFile=``, whi
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import errno
 import os
 import re
 
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.files import host_path
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import conf_edit as netdata_conf_edit
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common import safe_files
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.systemd_units import service_environment
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.start_mechanisms import (
-    openrc_conf_target, openrc_script, openrc_start)
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import OPTOUT_FILE_NAME, TELEMETRY_VARS, state_word
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.channels import (
-    container_entrypoint_opts_out, optout_file_read_live, statistics_script_exists)
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.containers import (
-    install_label, symlink_on_the_way)
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.start_mechanisms import openrc_conf_target, openrc_script, openrc_start
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import OPTOUT_FILE_NAME, TELEMETRY_VARS
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.channels import container_entrypoint_opts_out, statistics_script_exists
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.containers import install_label, symlink_on_the_way
 
 SYSTEMD_DIR = '/etc/systemd/system'
 PROFILE_PATH = '/etc/profile.d/netdata-telemetry.sh'
@@ -102,19 +99,8 @@ class PlanError(Exception):
     """A per-host problem that stops the host before anything is written."""
 
 
-def host_path(root, path):
-    """*path* as seen on the target -> the path to open here (under *root*)."""
-    if not root or root == '/':
-        return path
-    return os.path.join(root, path.lstrip('/'))
-
-
 def _b(text):
-    if text is None:
-        return None
-    if isinstance(text, bytes):
-        return text
-    return text.encode('utf-8')
+    return None if text is None else to_bytes(text, errors='surrogate_or_strict')
 
 
 # ---------------------------------------------------------------- env-file lines
@@ -432,7 +418,7 @@ def plan_openrc_conf(installs, settings, root='/'):
     notes = []
     if settings['opt_out']:
         wanted = _with_block(base, openrc_block(OPENRC_OPTOUT, 'opt-out'))
-        env = openrc_start(root, service, override={path: _text(wanted)})['environment']
+        env = openrc_start(root, service, override={path: to_text(wanted, errors='surrogate_or_replace')})['environment']
         if env is None or any(env.get(name) != '1' for name in TELEMETRY_VARS):
             notes.append('%s: even with the managed block the agent would not start with DO_NOT_TRACK=1 and '
                          'DISABLE_TELEMETRY=1 (%s): the init script changes them, or what it does cannot be read'
@@ -443,7 +429,7 @@ def plan_openrc_conf(installs, settings, root='/'):
             without = None  # a file that held only the block is this role's: it goes
         else:
             without = base
-        started = openrc_start(root, service, override={path: _text(without) if without is not None else None})
+        started = openrc_start(root, service, override={path: to_text(without, errors='surrogate_or_replace') if without is not None else None})
         env = started['environment']
         setters = [name for name in TELEMETRY_VARS if env is None or env.get(name) is not None]
         if setters:
@@ -677,209 +663,3 @@ def plan_changes(installs, settings, root='/'):
         except PlanError as exc:
             errors.append(str(exc))
     return changes, notes, errors
-
-
-# ---------------------------------------------------------------- applying
-
-def _text(data):
-    if data is None:
-        return ''
-    return data.decode('utf-8', 'replace')
-
-
-def change_diff(change):
-    """Ansible's diff dict for one change (before/after as text, with headers; a mode
-    change shows in the headers, the content being the same)."""
-    before_header = change['path'] if change['before'] is not None else '%s (absent)' % change['path']
-    after_header = change['path'] if change['after'] is not None else '%s (absent)' % change['path']
-    if change.get('before_mode') is not None and change['after'] is not None:
-        before_header += ' (mode %04o)' % change['before_mode']
-        after_header += ' (mode %04o)' % change['mode']
-    return {
-        'before_header': before_header,
-        'after_header': after_header,
-        'before': _text(change['before']),
-        'after': _text(change['after']),
-    }
-
-
-def describe(change):
-    if change['after'] is None:
-        action = 'remove'
-    elif change['before'] is None:
-        action = 'create'
-    else:
-        action = 'update'
-    return action
-
-
-def apply_changes(changes, root='/', check_mode=False, atomic_move=None):
-    """Write *changes*; returns a list of ``{'path', 'error'}`` for each failed one.
-
-    Carries on after a failure so one bad path does not leave the others half done.
-    """
-    failures = []
-    if check_mode:
-        return failures
-    for change in changes:
-        # a container's file: its host path (through the view root or the volume)
-        path = change.get('host_path') or host_path(root, change['path'])
-        try:
-            if change['create_dir']:
-                safe_files.ensure_dir(host_path(root, change['create_dir']), 0o755)
-            if change['after'] is None:
-                safe_files.remove_file(path, allow_symlink=change['allow_symlink'])
-            else:
-                safe_files.write_file(path, change['after'], mode=change['mode'],
-                                      owner=change['owner'], group=change['group'],
-                                      atomic_move=atomic_move)
-        except safe_files.UnsafePathError as exc:
-            failures.append({'path': change['path'], 'error': str(exc)})
-        except (OSError, IOError) as exc:
-            reason = exc.strerror or str(exc)
-            if getattr(exc, 'errno', None) == errno.EROFS:
-                reason = 'read-only file system'
-            failures.append({'path': change['path'], 'error': 'cannot write %s: %s' % (change['path'], reason)})
-    return failures
-
-
-# ---------------------------------------------------------------- restarts
-
-def restart_decisions(installs, changes, opt_out):
-    """``{config_dir: [reasons]}`` for running daemons that need a restart.
-
-    A restart is needed when what the daemon reads only at start changed -- its service
-    environment (the drop-in), its ``netdata.conf``, its opt-out file where the version
-    reads it only at start (``optout_file_read_live``) -- **and** one of its channels
-    is not yet in the state asked (*opt_out*: off; else on) or cannot be told: an agent
-    already off everywhere is not restarted for an opt-out that changes nothing it does.
-    A drifting install (facts: running state differs from its configuration) is
-    restarted even when nothing changed this run (an earlier deferred restart).
-    """
-    dropin_changed = any(c['purpose'] == 'dropin' for c in changes)
-    conf_d_changed = any(c['purpose'] == 'openrc_conf' for c in changes)
-    decisions = {}
-    for install in installs:
-        daemon = install.get('daemon') or {}
-        if not daemon.get('running'):
-            continue
-        config_dir = install_label(install)
-        reasons = []
-        # A unit whose ExecStart runs another install's binary does not start this one;
-        # no unit starts a container's agent (its runtime does).
-        start = install.get('start') or {}
-        # another init starts it: a drop-in is nothing it reads
-        if dropin_changed and install.get('kind') != 'container' and start.get('mechanism') not in OTHER_MANAGERS \
-                and (install.get('service') or {}).get('starts_this_install') is not False:
-            reasons.append('service environment (drop-in) changed')
-        if conf_d_changed and start.get('mechanism') == 'openrc' and start.get('starts_this_install') is not False:
-            reasons.append('service environment (OpenRC conf.d) changed')
-        mine = [c for c in changes if c['install'] == config_dir]
-        if any(c['purpose'] == 'netdata_conf' for c in mine):
-            reasons.append('netdata.conf changed')
-        if any(c['purpose'] == 'optout_file' for c in mine) \
-                and optout_file_read_live(install.get('version')) is not True:
-            reasons.append('opt-out file changed and this daemon reads it only at start')
-        if reasons and not _running_channel_differs(install, opt_out):
-            reasons = []
-        telemetry = install.get('telemetry') or {}
-        if not reasons and telemetry.get('drift'):
-            reasons.append('the running daemon differs from its configuration (drift)')
-        if reasons:
-            decisions[config_dir] = reasons
-    return decisions
-
-
-def container_restarts(installs, decisions):
-    """The container agents among *decisions* (``restart_decisions``), for the role's
-    handler that restarts each through its runtime: ``[{'label', 'runtime', 'id', 'name',
-    'cli', 'reasons'}]``; ``cli`` is None where no runtime CLI can restart it (containerd,
-    an unknown runtime, a CLI that is not there)."""
-    found = []
-    for install in installs:
-        label = install_label(install)
-        if install.get('kind') != 'container' or label not in decisions:
-            continue
-        container = install.get('container') or {}
-        cli = container.get('cli') if container.get('runtime') in ('docker', 'podman') and container.get('id') else None
-        found.append({'label': label, 'runtime': container.get('runtime'), 'id': container.get('id'),
-                      'name': container.get('name'), 'cli': cli, 'reasons': list(decisions[label])})
-    return found
-
-
-def service_restart_needed(installs, decisions):
-    """Whether a host install (not a container's) is in *decisions*: the host's service
-    manager restarts those."""
-    return any(install_label(i) in decisions for i in installs if i.get('kind') != 'container')
-
-
-def until_recreated(facts):
-    """One line per container agent opted out only until the container is re-created."""
-    lines = []
-    for install in facts.get('installs') or []:
-        container = install.get('container') or {}
-        if install.get('kind') == 'container' and container.get('opted_out_until_recreated'):
-            lines.append('%s: opted out until re-created (config dir on %s, no opt-out in the container '
-                         'environment): re-create it with -e DO_NOT_TRACK=1 -e DISABLE_TELEMETRY=1 '
-                         '(compose: its env file), or keep %s on a volume'
-                         % (install_label(install), container.get('config_persistence'),
-                            install.get('config_dir')))
-    return lines
-
-
-def _running_channel_differs(install, opt_out):
-    """Whether a channel of the running daemon is not in the state asked, or unknown.
-    The installer channel is no daemon's: a restart cannot change it."""
-    wanted = not opt_out
-    channels = (install.get('telemetry') or {}).get('channels') or {}
-    if not channels:
-        return True
-    for name, channel in channels.items():
-        if name == 'installer' or not channel.get('applies'):
-            continue
-        running = channel.get('running')
-        # The daemon's own answer is its running state, whatever the files suggest (a
-        # container's entrypoint writes the opt-out file after the process started, then
-        # execs the agent, which still read it at its start).
-        if channel.get('live') is not None:
-            running = channel['live']
-        if running is not wanted:
-            return True
-    return False
-
-
-# ---------------------------------------------------------------- verify
-
-def verify_problems(facts, opt_out):
-    """What is not in the state asked for, one line per install and channel.
-
-    *facts* is ``ansible_facts.netdata`` (the ``netdata_facts`` contract). Opt-out wants
-    every applicable channel that counts off; opt-in wants every applicable channel on
-    (as the facts' ``opted_out`` / ``opted_in``). A drifting channel is always a problem:
-    the running agent is not what its configuration says until it restarts.
-    """
-    problems = []
-    for install in facts.get('installs') or []:
-        channels = (install.get('telemetry') or {}).get('channels') or {}
-        for name in sorted(channels):
-            channel = channels[name] or {}
-            if not channel.get('applies'):
-                continue
-            enabled = channel.get('enabled')
-            if opt_out:
-                bad = channel.get('counted', True) is not False and enabled is not False
-            else:
-                bad = enabled is not True
-            if not (bad or channel.get('drift')):
-                continue
-            line = '%s %s: %s' % (install_label(install), name, state_word(enabled))
-            if channel.get('drift'):
-                line += ' (drift: the running agent differs from its configuration until it restarts)'
-            line += ' - ' + '; '.join(channel.get('reasons') or ['no reason given'])
-            problems.append(line)
-    host = facts.get('telemetry') or {}
-    if 'installed' not in facts:
-        problems.append('no Netdata telemetry facts were gathered')
-    elif opt_out and not facts.get('installed') and host.get('opted_out') is not True:
-        problems.append('no Netdata install, but: %s' % '; '.join(host.get('reasons') or []))
-    return problems
