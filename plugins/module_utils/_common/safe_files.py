@@ -146,14 +146,15 @@ def ensure_dir(path, mode=0o755, owner=0, group=0, create=True):
     return True
 
 
-def write_file(path, data, mode=0o644, owner=0, group=0, atomic_move=None):
+def write_file(path, data, mode=0o644, owner=0, group=0):
     """Atomically replace (or create) the regular file at *path* with *data* (bytes).
 
-    *owner*/*group* None keeps the id of the process. *atomic_move*, when given, is
-    ``AnsibleModule.atomic_move`` (it keeps SELinux contexts right); it is called as
-    ``atomic_move(tmp, path)`` and owner and mode are set again afterwards because
-    ``atomic_move`` may copy them from the old file. Refuses a symlink or non-regular
-    file at *path* (``UnsafePathError``).
+    *owner*/*group* None keeps the id of the process. Refuses a symlink or non-regular
+    file at *path* (``UnsafePathError``). The temporary file is made in *path*'s own
+    directory and renamed over it, so on an SELinux host the file gets the label new
+    files get in that directory, as a file the admin's editor saves there would
+    (``AnsibleModule.atomic_move`` is not used: it may fail the module halfway through a
+    plan, and it copies the old file's owner and mode, which these writes set).
     """
     st = lstat_or_none(path)
     if st is not None and not stat.S_ISREG(st.st_mode):
@@ -182,18 +183,7 @@ def write_file(path, data, mode=0o644, owner=0, group=0, atomic_move=None):
                 os.fchown(fd, -1 if owner is None else owner, -1 if group is None else group)
         finally:
             os.close(fd)
-        if atomic_move is not None:
-            atomic_move(tmp, path)
-            # atomic_move may have copied the old file's attributes: set ours again,
-            # on the path we just renamed (never a link: lchown, and chmod after lstat).
-            after = os.lstat(path)
-            if not stat.S_ISREG(after.st_mode):
-                raise UnsafePathError('%s is %s after the rename' % (path, _describe(after.st_mode)))
-            os.chmod(path, mode)
-            if owner is not None or group is not None:
-                os.lchown(path, -1 if owner is None else owner, -1 if group is None else group)
-        else:
-            os.rename(tmp, path)
+        os.rename(tmp, path)
         tmp = None
     finally:
         if tmp is not None:

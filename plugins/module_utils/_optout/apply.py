@@ -46,7 +46,7 @@ def describe(change):
     return action
 
 
-def apply_changes(changes, root='/', check_mode=False, atomic_move=None):
+def apply_changes(changes, root='/', check_mode=False):
     """Write *changes*; returns a list of ``{'path', 'error'}`` for each failed one.
 
     Carries on after a failure so one bad path does not leave the others half done.
@@ -64,8 +64,7 @@ def apply_changes(changes, root='/', check_mode=False, atomic_move=None):
                 safe_files.remove_file(path, allow_symlink=change['allow_symlink'])
             else:
                 safe_files.write_file(path, change['after'], mode=change['mode'],
-                                      owner=change['owner'], group=change['group'],
-                                      atomic_move=atomic_move)
+                                      owner=change['owner'], group=change['group'])
         except safe_files.UnsafePathError as exc:
             failures.append({'path': change['path'], 'error': str(exc)})
         except (OSError, IOError) as exc:

@@ -97,19 +97,6 @@ def test_write_missing_dir_is_oserror(tmp_path):
         safe_files.write_file(str(tmp_path / 'no' / 'f'), b'x', owner=None, group=None)
 
 
-def test_write_with_atomic_move_callback(tmp_path):
-    calls = []
-
-    def move(src, dst):
-        calls.append((src, dst))
-        os.rename(src, dst)
-
-    p = tmp_path / 'f'
-    safe_files.write_file(str(p), b'x', mode=0o640, owner=None, group=None, atomic_move=move)
-    assert calls and calls[0][1] == str(p) and os.path.dirname(calls[0][0]) == str(tmp_path)
-    assert stat.S_IMODE(p.stat().st_mode) == 0o640
-
-
 def test_failed_write_leaves_no_temp_file(tmp_path, monkeypatch):
     p = tmp_path / 'f'
     p.write_bytes(b'old')
