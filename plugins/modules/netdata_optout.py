@@ -358,8 +358,8 @@ def argument_problems(params):
     return problems
 
 
-def run_module():
-    module = NulSafeModule(
+def _module():
+    return NulSafeModule(
         argument_spec=discovery_argument_spec(
             opt_out=dict(type='bool', default=True),
             service_name=dict(type='str', default='netdata'),
@@ -374,6 +374,10 @@ def run_module():
         ),
         supports_check_mode=True,
     )
+
+
+def _checked_root(module):
+    """The root to work on, once every argument is known good; fails the module otherwise."""
     params = module.params
     problems = argument_problems(params)
     if problems:
@@ -389,14 +393,22 @@ def run_module():
     problems = config_dir_problems(params['config_dir'], root=root)
     if problems:
         module.fail_json(msg='; '.join(problems))
+    return root
 
-    before = gather_facts(params, root)
-    installs = before.get('installs') or []
+
+def _asked(opt_out):
+    return 'opted_out' if opt_out else 'opted_in'
+
+
+def _plan(module, before, root):
+    """``(changes, result)``: the planned changes and the result before anything is
+    written; fails the module when the plan cannot be made."""
+    params = module.params
     settings = settings_from(params)
     # which service files apply: the drop-in only where systemd (or no manager) runs the
     # host, OpenRC's conf.d where OpenRC does
     settings['service_manager'] = before.get('service_manager', 'none')
-    changes, notes, errors = optout_plan.plan_changes(installs, settings, root)
+    changes, notes, errors = optout_plan.plan_changes(before.get('installs') or [], settings, root)
     result = {
         'changed': False,
         'service_manager': before.get('service_manager', 'none'),
@@ -408,49 +420,63 @@ def run_module():
         'restart_containers': [],
         'until_recreated': [],
         'ansible_facts': {'netdata': before},
-        'verify': {'asked': 'opted_out' if params['opt_out'] else 'opted_in',
-                   'compliant': False, 'problems': []},
+        'verify': {'asked': _asked(params['opt_out']), 'compliant': False, 'problems': []},
     }
     if errors:
         module.fail_json(msg='Netdata telemetry %s not applied on this host: %s'
                          % ('opt-out' if params['opt_out'] else 'opt-in', '; '.join(errors)),
                          errors=errors, **result)
-
     result['changes'] = [{'path': c['path'], 'action': optout_apply.describe(c),
                           'purpose': c['purpose'], 'install': c['install']} for c in changes]
     result['changed'] = bool(changes)
     if module._diff and changes:
         result['diff'] = [optout_apply.change_diff(c) for c in changes]
+    return changes, result
 
+
+def _add_restarts(result, after, changes, opt_out):
+    installs = after.get('installs') or []
+    restart = optout_restart.restart_decisions(installs, changes, opt_out)
+    result['restart'] = restart
+    result['restart_required'] = bool(restart)
+    result['restart_service'] = optout_restart.service_restart_needed(installs, restart)
+    result['restart_containers'] = optout_restart.container_restarts(installs, restart)
+    if opt_out:
+        result['until_recreated'] = optout_restart.until_recreated(after)
+
+
+def _add_verdict(module, result, after, opt_out):
+    problems = optout_verify.verify_problems(after, opt_out)
+    asked = 'opted out' if opt_out else 'opted in'
+    result['verify'] = {'asked': _asked(opt_out), 'compliant': not problems, 'problems': problems}
+    if problems:
+        result['msg'] = 'Netdata telemetry is not %s on this host%s: %s' % (
+            asked, ' (yet: a restart is due)' if result['restart'] else '', ' | '.join(problems))
+        if module.check_mode:
+            # An audit: say it where it is seen without -v.
+            module.warn(result['msg'])
+        return
+    result['msg'] = 'Netdata telemetry is %s on this host (%d install(s))' % (
+        asked, len(after.get('installs') or []))
+    if result['until_recreated']:
+        # never silently compliant: say how long it lasts
+        result['msg'] += '; %d container agent(s) only until re-created: %s' % (
+            len(result['until_recreated']), ' | '.join(result['until_recreated']))
+
+
+def run_module():
+    module = _module()
+    params = module.params
+    root = _checked_root(module)
+    before = gather_facts(params, root)
+    changes, result = _plan(module, before, root)
     failures = optout_apply.apply_changes(changes, root, module.check_mode)
     after = before
     if changes and not module.check_mode:
         after = gather_facts(params, root)
         result['ansible_facts'] = {'netdata': after}
-    restart = optout_restart.restart_decisions(after.get('installs') or [], changes, params['opt_out'])
-    result['restart'] = restart
-    result['restart_required'] = bool(restart)
-    result['restart_service'] = optout_restart.service_restart_needed(after.get('installs') or [], restart)
-    result['restart_containers'] = optout_restart.container_restarts(after.get('installs') or [], restart)
-    if params['opt_out']:
-        result['until_recreated'] = optout_restart.until_recreated(after)
-    problems = optout_verify.verify_problems(after, params['opt_out'])
-    asked = 'opted out' if params['opt_out'] else 'opted in'
-    result['verify'] = {'asked': 'opted_out' if params['opt_out'] else 'opted_in',
-                        'compliant': not problems, 'problems': problems}
-    if problems:
-        result['msg'] = 'Netdata telemetry is not %s on this host%s: %s' % (
-            asked, ' (yet: a restart is due)' if restart else '', ' | '.join(problems))
-        if module.check_mode:
-            # An audit: say it where it is seen without -v.
-            module.warn(result['msg'])
-    else:
-        result['msg'] = 'Netdata telemetry is %s on this host (%d install(s))' % (
-            asked, len(after.get('installs') or []))
-        if result['until_recreated']:
-            # never silently compliant: say how long it lasts
-            result['msg'] += '; %d container agent(s) only until re-created: %s' % (
-                len(result['until_recreated']), ' | '.join(result['until_recreated']))
+    _add_restarts(result, after, changes, params['opt_out'])
+    _add_verdict(module, result, after, params['opt_out'])
     if failures:
         module.fail_json(msg='Netdata telemetry: some files could not be written: %s'
                          % '; '.join(f['error'] for f in failures), failures=failures, **result)
