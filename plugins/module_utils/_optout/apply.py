@@ -14,6 +14,7 @@ import errno
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common import safe_files
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.files import host_path
 
+
 def _text(data):
     if data is None:
         return ''

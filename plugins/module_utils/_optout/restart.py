@@ -14,6 +14,7 @@ from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout.plan import (
     OTHER_MANAGERS)
 
+
 def restart_decisions(installs, changes, opt_out):
     """``{config_dir: [reasons]}`` for running daemons that need a restart.
 

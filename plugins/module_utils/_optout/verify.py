@@ -10,6 +10,7 @@ __metaclass__ = type
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import state_word
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.containers import install_label
 
+
 def verify_problems(facts, opt_out):
     """What is not in the state asked for, one line per install and channel.
 

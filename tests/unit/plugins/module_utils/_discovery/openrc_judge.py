@@ -37,10 +37,16 @@ import fcntl
 import glob
 import os
 import shutil
+import stat
 import subprocess
+import tempfile
 
-REPO = os.path.realpath(os.path.join(os.path.dirname(os.path.realpath(__file__)), '..', '..', '..', '..', '..'))
-CACHE = os.environ.get('OPENRC_JUDGE_DIR') or os.path.join(REPO, '.build', 'openrc-judge')
+# The unpacked packages live outside the collection's tree: ansible-test runs these tests
+# in a copy of the collection and its sanity tests then read every file under it (OpenRC's
+# own scripts and broken symlinks are not the collection's). One cache per user, shared by
+# the checkout and the copies; OPENRC_JUDGE_DIR moves it.
+CACHE = os.environ.get('OPENRC_JUDGE_DIR') or os.path.join(
+    tempfile.gettempdir(), 'netdata-fleet-telemetry-openrc-judge-%d' % os.geteuid())
 PACKAGES = ('openrc', 'librc1', 'libeinfo1')
 VERSION = '0.45.2'
 
@@ -113,7 +119,14 @@ def _run(cmd, timeout=60, env=None):
 def openrc_root():
     """``(path, None)``: the unpacked packages, fetched once; or ``(None, why not)``.
     Test workers running in parallel (xdist, ansible-test units) take turns."""
-    os.makedirs(CACHE, exist_ok=True)
+    try:
+        os.mkdir(CACHE, 0o700)
+    except FileExistsError:
+        pass
+    info = os.lstat(CACHE)
+    # a shared temporary directory: use only a real directory of our own
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        return None, '%s is not a directory only this user may write; remove it' % CACHE
     with open(os.path.join(CACHE, '.lock'), 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         return _openrc_root_locked()

@@ -171,7 +171,7 @@ def test_optout_file_in_directories_config_and_compiled_dir(root):
     assert p(root, moved).exists() and p(root, OPTOUT).exists()
     # v2.6.0 and later never run the script: only the daemon's file.
     changes, _notes, _e = optout_plan.plan_changes([install(version='2.10.4', optout_file={'path': moved, 'script': {'path': OPTOUT}})],
-                                          settings(opt_out=False), str(root))
+                                                   settings(opt_out=False), str(root))
     assert [c['path'] for c in changes if c['purpose'] == 'optout_file'] == [moved]
     changes, _notes = run(root, [inst], opt_out=False)
     assert not p(root, moved).exists() and not p(root, OPTOUT).exists()
@@ -188,7 +188,7 @@ def test_crash_reports_written_to_the_netdata_conf_the_daemon_reads(root):
 
 def test_missing_dir_of_the_netdata_conf_the_daemon_reads_fails(root):
     changes, _notes, errors = optout_plan.plan_changes([install(netdata_conf={'path': '/srv/none/netdata.conf'})],
-                                              settings(), str(root))
+                                                       settings(), str(root))
     assert errors == ['/etc/netdata: directory /srv/none does not exist']
 
 
@@ -430,7 +430,7 @@ QUIET = running_channels(statistics_script=False, daemon_analytics=False)
 ])
 def test_restart_rules(version, purposes, expect):
     decisions = optout_restart.restart_decisions([install(running=True, version=version, telemetry=SENDING)],
-                                     _changes(*purposes), opt_out=True)
+                                                 _changes(*purposes), opt_out=True)
     assert bool(decisions) is expect
 
 
@@ -444,14 +444,14 @@ def test_restart_rules(version, purposes, expect):
 ])
 def test_restart_only_when_a_running_channel_needs_it(telemetry, opt_out, expect):
     decisions = optout_restart.restart_decisions([install(running=True, telemetry=telemetry)],
-                                     _changes('dropin', 'netdata_conf'), opt_out=opt_out)
+                                                 _changes('dropin', 'netdata_conf'), opt_out=opt_out)
     assert bool(decisions) is expect
 
 
 def test_installer_channel_never_asks_for_a_restart():
     telemetry = running_channels(statistics_script=False, daemon_analytics=False, installer=True)
     assert optout_restart.restart_decisions([install(running=True, telemetry=telemetry)], _changes('dropin'),
-                                opt_out=True) == {}
+                                            opt_out=True) == {}
 
 
 def test_no_restart_when_not_running():
@@ -467,7 +467,7 @@ def test_restart_only_for_the_install_whose_conf_changed():
     installs = [install(running=True, version='2.4.0', telemetry=SENDING),
                 install('/opt/netdata/etc/netdata', running=True, version='2.4.0', telemetry=SENDING)]
     decisions = optout_restart.restart_decisions(installs, _changes('netdata_conf', install='/opt/netdata/etc/netdata'),
-                                     opt_out=True)
+                                                 opt_out=True)
     assert list(decisions) == ['/opt/netdata/etc/netdata']
 
 
@@ -537,7 +537,7 @@ def test_verify_drift_is_always_a_problem():
 def test_verify_host_without_netdata():
     assert optout_verify.verify_problems(_facts({}, installed=False, host={'opted_out': True}), True) == []
     assert optout_verify.verify_problems(_facts({}, installed=False, host={'opted_out': False, 'reasons': ['installer on']}),
-                              True) == ['no Netdata install, but: installer on']
+                                         True) == ['no Netdata install, but: installer on']
     assert optout_verify.verify_problems(_facts({}, installed=False), False) == []
     assert optout_verify.verify_problems({}, True) == ['no Netdata telemetry facts were gathered']
 
@@ -567,5 +567,5 @@ def test_mode_fix_restarts_a_daemon_that_read_the_file_at_start(root, version, t
     inst = install(running=True, version=version, telemetry=telemetry)
     changes, _notes, _errors = optout_plan.plan_changes([inst], settings(manage_crash_reports=False), str(root))
     reasons = optout_restart.restart_decisions([inst], [c for c in changes if c['purpose'] == 'optout_file'],
-                                   opt_out=True)
+                                               opt_out=True)
     assert ('/etc/netdata' in reasons) is restart
