@@ -143,9 +143,16 @@ def _openrc_root_locked():
     debs = os.path.join(CACHE, 'debs')
     os.makedirs(debs, exist_ok=True)
     if not glob.glob(os.path.join(debs, 'openrc_*.deb')):
-        # apt-get download writes into its working directory
-        fetched = subprocess.run(['apt-get', 'download'] + list(PACKAGES), cwd=debs, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, timeout=300, check=False)
+        # apt-get download writes into its working directory; a fresh machine may have no
+        # package lists yet (bootstrap updates them only when it installs something)
+        fetched = None
+        for attempt in ('download', 'update then download'):
+            if attempt != 'download':
+                _run(['apt-get', 'update', '-qq'], timeout=300)
+            fetched = subprocess.run(['apt-get', 'download'] + list(PACKAGES), cwd=debs, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, timeout=300, check=False)
+            if fetched.returncode == 0:
+                break
         if fetched.returncode != 0:
             why = fetched.stderr.decode('utf-8', 'replace')[-300:]
             return None, 'apt-get download %s failed: %s' % (' '.join(PACKAGES), why)
