@@ -62,6 +62,7 @@ import glob
 import os
 import re
 import stat
+from collections import namedtuple
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.files import host_path as _host
 
 # systemd's system unit search path (``systemd-analyze unit-paths``) minus generators.
@@ -680,13 +681,16 @@ def environment_file_spec(value, specifiers=None):
     return (b'-' if optional else b'') + path, None
 
 
-def apply_service_entries(entries, specifiers=None):
-    """Fold ``[Service]`` entries (from unit then drop-ins, in order) into a plan.
+# What a service's [Service] entries set, resets applied: ``environment`` the
+# ``Environment=`` pairs in order, ``environment_files`` the ``EnvironmentFile=`` specs
+# (bytes, ``[-]/path``), ``unset`` / ``pass_environment`` the names (``unset`` may hold
+# ``NAME=value``), ``exec_start`` the last non-empty ``ExecStart=``, ``errors`` what was
+# ignored and why.
+ServiceEntries = namedtuple('ServiceEntries', 'environment environment_files unset pass_environment exec_start errors')
 
-    Returns ``(environment_pairs, environment_file_specs, unset, passenv, exec_start,
-    errors)`` where resets have already been applied; file specs are bytes
-    (``[-]/path``), the rest text.
-    """
+
+def apply_service_entries(entries, specifiers=None):
+    """Fold ``[Service]`` entries (from unit then drop-ins, in order) into ``ServiceEntries``."""
     if specifiers is None:
         specifiers = Specifiers('netdata.service')
     env = []
@@ -737,7 +741,7 @@ def apply_service_entries(entries, specifiers=None):
         elif key == 'ExecStart':
             # An empty ExecStart= resets; the last non-empty one is what starts.
             exec_start = value or None
-    return env, files, unset, passenv, exec_start, errors
+    return ServiceEntries(env, files, unset, passenv, exec_start, errors)
 
 
 # ---------------------------------------------------------------- collector
@@ -815,19 +819,19 @@ def service_environment(unit_name='netdata.service', root='/', exclude_dropins=(
                 errors.append('%s: %s: systemd ignores the rest of this drop-in' % (path, err))
             entries.extend(more)
         specifiers = Specifiers(unit_name, fragment=unit_path)
-        env_pairs, file_specs, unset, passenv, exec_start, errs = apply_service_entries(entries, specifiers)
-        errors.extend(errs)
-        result['exec_start'] = exec_start
+        service = apply_service_entries(entries, specifiers)
+        errors.extend(service.errors)
+        result['exec_start'] = service.exec_start
         environment = dict(manager_env)
-        for name in passenv:
+        for name in service.pass_environment:
             if name in manager_env:
                 environment[name] = manager_env[name]
-        for name, value in env_pairs:
+        for name, value in service.environment:
             environment[name] = value
-        for spec in file_specs:
+        for spec in service.environment_files:
             for name, value in _read_environment_file_spec(root, spec, result):
                 environment[name] = value
-        for item in unset:
+        for item in service.unset:
             if '=' in item:
                 name, value = item.split('=', 1)
                 if environment.get(name) == value:
