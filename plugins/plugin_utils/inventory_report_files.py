@@ -20,6 +20,7 @@ import os
 import stat
 import tempfile
 
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.safe_files import fsync_dir
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_csv import csv_header
 from ansible_collections.netdata_fleet.telemetry.plugins.plugin_utils.inventory_report_html import (
     page_around_host_rows)
@@ -131,19 +132,6 @@ def _write_if_changed(path, chunks, mode, check_mode):
         old.close()
 
 
-def _fsync_dir(directory):
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def ensure_directory(dest, check_mode=False, mode=0o755):
     """Create ``dest`` (and parents) when missing; True when it was (or would be) created."""
     try:
@@ -206,5 +194,5 @@ def write_report(dest, parts, summary, title='Netdata fleet inventory', mode=0o6
         except OSError as exc:
             raise ReportWriteError('cannot write %s: %s' % (path, exc.strerror or exc))
     if not check_mode and any(changed.values()):
-        _fsync_dir(dest)
+        fsync_dir(dest)
     return changed

@@ -108,7 +108,8 @@ def read_file(path, max_bytes=16 * 1024 * 1024):
         os.close(fd)
 
 
-def _fsync_dir(path):
+def fsync_dir(path):
+    """Make a rename or unlink in *path* durable; best effort (some filesystems refuse)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0))
     except OSError:
@@ -142,7 +143,7 @@ def ensure_dir(path, mode=0o755, owner=0, group=0, create=True):
             os.fchown(fd, -1 if owner is None else owner, -1 if group is None else group)
     finally:
         os.close(fd)
-    _fsync_dir(os.path.dirname(path) or '.')
+    fsync_dir(os.path.dirname(path) or '.')
     return True
 
 
@@ -191,7 +192,7 @@ def write_file(path, data, mode=0o644, owner=0, group=0):
                 os.unlink(tmp)
             except OSError:
                 pass
-    _fsync_dir(directory)
+    fsync_dir(directory)
 
 
 def remove_file(path, allow_symlink=False):
@@ -208,7 +209,7 @@ def remove_file(path, allow_symlink=False):
     if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
         raise UnsafePathError('%s is %s; refusing to remove it' % (path, _describe(st.st_mode)))
     os.unlink(path)
-    _fsync_dir(os.path.dirname(path) or '.')
+    fsync_dir(os.path.dirname(path) or '.')
     return True
 
 

@@ -68,7 +68,7 @@ from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.ver
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.systemd_units import (
     parse_unit_text, read_text as read_systemd_text, service_environment, split_systemd_words)
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.daemons import (
-    daemon_for_prefix, find_netdata_daemons, parse_daemon_args, prefix_from_exe)
+    daemon_for_prefix, find_netdata_daemons, parse_daemon_args)
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.agent_access import user_check
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.netdata_conf import (
     parse_bind_to, parse_netdata_ini, read_netdata_conf)
@@ -732,11 +732,4 @@ def _service_starts(exec_start, binary, prefix):
         return None
     # ExecStart prefixes: "-", "@", ":", "+", "!", "!!"
     program = words[0].lstrip('-@:+!') if words else ''
-    if not program.startswith('/'):
-        return None
-    program = os.path.normpath(program)
-    if binary is not None and program == os.path.normpath(binary):
-        return True
-    if prefix is not None:
-        return prefix_from_exe(program) == os.path.normpath(prefix)
-    return False
+    return starts_install(program, binary, prefix)

@@ -82,6 +82,14 @@ class Word(object):
         return ''.join(text for _kind, text in self.parts)
 
 
+def _read_backticks(text, i):
+    """A `...` command substitution at *i* (to the closing backtick, or the end of the
+    text): ``(('expand', its text), index after it)``."""
+    j = text.find('`', i + 1)
+    j = len(text) if j < 0 else j
+    return ('expand', text[i:j + 1]), j + 1
+
+
 def _read_expansion(text, i):
     """At ``text[i] == '$'``: ``(part, next index)``."""
     n = len(text)
@@ -179,10 +187,8 @@ def tokenize(text):
                     part, i = _read_expansion(text, i)
                     word.add(*part)
                 elif d == '`':
-                    j = text.find('`', i + 1)
-                    j = n if j < 0 else j
-                    word.add('expand', text[i:j + 1])
-                    i = j + 1
+                    part, i = _read_backticks(text, i)
+                    word.add(*part)
                 else:
                     word.add('lit', d)
                     i += 1
@@ -194,10 +200,8 @@ def tokenize(text):
             part, i = _read_expansion(text, i)
             word.add(*part)
         elif c == '`':
-            j = text.find('`', i + 1)
-            j = n if j < 0 else j
-            word.add('expand', text[i:j + 1])
-            i = j + 1
+            part, i = _read_backticks(text, i)
+            word.add(*part)
         else:
             word.add('lit', c)
             i += 1

@@ -213,7 +213,7 @@ def openrc_start(root='/', service=SERVICE, tracked=TELEMETRY_VARS, override=Non
             state._unknown([var for var in tracked if value is None or var in value],
                            '%s may pass it with --env (OpenRC\'s own start-stop-daemon / supervise-daemon)' % name)
     launch = openrc_launch(root, read, conf + [script], state.files, allow, profile_values)
-    return _result('openrc', _dedup(state.files), state.environment(), _command(state), errors + state.errors,
+    return _result('openrc', list(dict.fromkeys(state.files)), state.environment(), _command(state), errors + state.errors,
                    launch)
 
 
@@ -229,7 +229,7 @@ def sysvinit_start(root='/', service=SERVICE, tracked=TELEMETRY_VARS):
     state = ShellState(tracked)
     state.files.append(script)
     source_text(text, state, script, read)
-    return _result('sysvinit', _dedup(state.files), state.environment(), _command(state), state.errors)
+    return _result('sysvinit', list(dict.fromkeys(state.files)), state.environment(), _command(state), state.errors)
 
 
 def runit_start(root='/', service=SERVICE, tracked=TELEMETRY_VARS):
@@ -249,7 +249,7 @@ def runit_start(root='/', service=SERVICE, tracked=TELEMETRY_VARS):
         if _ENVDIR_RE.search(text):
             state._unknown(tracked, '%s reads an env dir (chpst -e / envdir), which is not read' % script)
         command = _command(state) or _exec_command(text)
-        return _result('runit', _dedup(state.files), state.environment(), command, state.errors)
+        return _result('runit', list(dict.fromkeys(state.files)), state.environment(), command, state.errors)
     return _result('runit', errors=['no runit service dir holds %s/run' % service])
 
 
@@ -312,16 +312,6 @@ def _command(state):
     if path and daemon and path.startswith('/'):
         return os.path.normpath(path + '/' + daemon)
     return None
-
-
-def _dedup(items):
-    seen = set()
-    out = []
-    for item in items:
-        if item not in seen:
-            seen.add(item)
-            out.append(item)
-    return out
 
 
 _READERS = {'openrc': openrc_start, 'sysvinit': sysvinit_start, 'runit': runit_start, 'dinit': dinit_start}

@@ -650,7 +650,7 @@ def _statistics_script(version, facts, daemon_flag_now, daemon_configured=None):
                    'the compiled-in config dir ([ -f ]) or DISABLE_TELEMETRY or DO_NOT_TRACK is '
                    'non-empty in the daemon environment, or when the daemon does not spawn it (%s)'
                    % (state_word(enabled), _version_text(version), src))
-    return _channel(True, enabled, configured, running, drift, True, _dedup(reasons))
+    return _channel(True, enabled, configured, running, drift, True, list(dict.fromkeys(reasons)))
 
 
 def _crash_setting(value, src):
@@ -787,16 +787,6 @@ def decide_installer_channel(installer_env, strict=False):
         reasons.append('note: not counted toward opted_out (strict is off); always counted '
                        'toward opted_in')
     return _channel(True, enabled, enabled, None, False, counted, reasons)
-
-
-def _dedup(lines):
-    seen = set()
-    out = []
-    for line in lines:
-        if line not in seen:
-            seen.add(line)
-            out.append(line)
-    return out
 
 
 def _channels_for_version(version, facts):
