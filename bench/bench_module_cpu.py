@@ -16,7 +16,8 @@ Python importing the collection's code (``-X importtime`` of the same payload).
 
 This is the target side of a round trip only: no SSH, no controller. On this machine a
 run also sees its own processes and files (no Netdata daemon runs here); the container
-runtimes' CLIs are left out (``containers=false``), as on a host without them.
+runtimes' CLIs are left out (``containers=false``), as on a host without them. Every run,
+and Ansible's own when it builds the payloads, is in a network namespace of its own.
 """
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# The modules run here, on this machine, and run `netdata -v` of its installs: in a network
+# namespace of their own (no interface but a down loopback), so nothing Netdata's can reach
+# anything, whatever the module asks.
+NO_NETWORK = ("unshare", "--net", "--")
 MODULES = {
     "ping": ("ansible.builtin.ping", ""),
     "telemetry": ("netdata_fleet.telemetry.netdata_facts", "gather_subset=telemetry containers=false"),
@@ -46,7 +51,7 @@ def build_payload(name: str, module: str, args: str, python: str, keep: Path) ->
     env = dict(os.environ, ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=str(tmp),
                ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build" / "collections"),
                ANSIBLE_CONFIG=str(REPO / "ansible.cfg"))
-    argv = [str(REPO / ".venv" / "bin" / "ansible"), "localhost", "-c", "local", "-i", "localhost,",
+    argv = [*NO_NETWORK, str(REPO / ".venv" / "bin" / "ansible"), "localhost", "-c", "local", "-i", "localhost,",
             "-e", f"ansible_python_interpreter={python}", "-m", module]
     if args:
         argv += ["-a", args]
@@ -61,7 +66,7 @@ def build_payload(name: str, module: str, args: str, python: str, keep: Path) ->
 
 def cpu_of_run(python: str, payload: Path, *flags: str) -> tuple[float, str]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run([python, *flags, str(payload)], cwd=str(payload.parent),
+    done = subprocess.run([*NO_NETWORK, python, *flags, str(payload)], cwd=str(payload.parent),
                           capture_output=True, text=True, check=False)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
