@@ -24,7 +24,7 @@ from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.container_runtimes import (
     CLI_TIMEOUT, install_label, worth_a_look)
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.channels import (
-    container_entrypoint_opts_out, decide_host_telemetry, decide_install_telemetry)
+    InstallEvidence, container_entrypoint_opts_out, decide_host_telemetry, decide_install_telemetry)
 
 # The options of every module that gathers the telemetry facts (netdata_facts, and
 # netdata_optout before and after it writes); documented once, by the doc fragment
@@ -216,11 +216,11 @@ def _container_after_recreate(install, installer_env, strict):
         file_after = None
     conf = install.get('netdata_conf') or {}
     crash = conf.get('crash_reports') if kept else container.get('stock_crash_reports')
-    verdict = decide_install_telemetry(
+    verdict = decide_install_telemetry(InstallEvidence(
         version=install.get('version'), optout_file_exists=file_after,
         service_env=container.get('environment'), daemon_env=None, daemon_running=False,
         live_analytics=None, crash_reports_setting=crash, claimed=install.get('claimed'),
-        installer_env=installer_env, strict=strict, config_dir=install.get('config_dir') or '')
+        installer_env=installer_env, strict=strict, config_dir=install.get('config_dir') or ''))
     where = {'volume': 'a volume', 'bind': 'a bind mount', 'layer': 'the container\'s own layer',
              'tmpfs': 'a tmpfs', 'unknown': 'an unknown place'}.get(kind, 'an unknown place')
     verdict['reasons'].insert(0, 'after re-creation: config dir %s is on %s; %s'
@@ -246,7 +246,7 @@ def _install_verdict(install, installer_env, strict):
             started = evidence.get('daemon_started_at')
             if started is not None:
                 file_mtime, file_ctime, dir_mtime = started, started, None
-    return decide_install_telemetry(
+    return decide_install_telemetry(InstallEvidence(
         version=install.get('version'),
         optout_file_exists=optout_file_exists,
         service_env=_configured_env(install),
@@ -266,7 +266,7 @@ def _install_verdict(install, installer_env, strict):
         optout_file_ctime=file_ctime,
         live_crash_reports=(evidence.get('live_crash_reports') or {}).get('value'),
         status_file_ids=evidence.get('status_file_ids', False),
-    )
+    ))
 
 
 def _cli_runner(root):

@@ -167,21 +167,73 @@ def _channel(applies, enabled=None, configured=None, running=None, drift=False,
 
 
 # ---------------------------------------------------------------------------------
-# facts shared by the channels
+# the evidence about one install, and the facts the channels read from it
+
+InstallEvidence = namedtuple('InstallEvidence', [
+    'version', 'optout_file_exists', 'service_env', 'daemon_env', 'daemon_running',
+    'live_analytics', 'crash_reports_setting', 'claimed', 'installer_env',
+    'strict', 'optout_file_mtime', 'daemon_started_at', 'netdata_conf_mtime', 'config_dir',
+    'config_dir_mtime', 'optout_file_access', 'optout_file_ctime', 'live_crash_reports',
+    'status_file_ids'])
+# The first nine have no default on purpose: each None there is a statement (unknown,
+# unset or absent, per field), so a caller must make it.
+InstallEvidence.__new__.__defaults__ = (False, None, None, None, '', None, None, None, None, False)
+InstallEvidence.__doc__ = """What is known about one Netdata install: the input of
+:func:`decide_install_telemetry`.
+
+- ``version``: ``(major, minor, patch)`` (or a string such as ``1.37.1``); None when
+  unknown: every channel then applies and a channel is on or off only when every version
+  rule agrees, else unknown (None).
+- ``optout_file_exists``: whether ``<config_dir>/.opt-out-from-anonymous-statistics``
+  exists (None: unknown).
+- ``service_env``: ``{'DO_NOT_TRACK': str|None, 'DISABLE_TELEMETRY': str|None}`` the
+  service would start the daemon with; None = unset, '' = set empty (different). None for
+  the whole mapping: unknown.
+- ``daemon_env``: the same for the running daemon; None when none runs or its environment
+  cannot be read.
+- ``daemon_running``: whether a daemon of this install runs.
+- ``live_analytics``: the running daemon's own ``anonymous_statistics`` from
+  ``/api/v1/registry?action=hello`` (asked without ``DNT: 1``), or None.
+- ``crash_reports_setting``: raw ``[global] crash reports`` value, None when unset.
+- ``claimed``: whether the node is claimed to Netdata Cloud (None: unknown).
+- ``installer_env``: the environment installer/updater runs get (same shape).
+- ``strict``: count the installer channel toward ``opted_out`` (default False).
+- ``optout_file_mtime``, ``daemon_started_at``, ``netdata_conf_mtime``,
+  ``config_dir_mtime``: epoch seconds, or None when unknown. They tell whether the opt-out
+  file existed when the running daemon started (the config dir's mtime covers a removed
+  file).
+- ``config_dir``: the install's config dir, used in reasons.
+- ``optout_file_access``: the facts' ``optout_file`` dict: ``path`` (the file the daemon
+  checks), ``readable_by_agent`` / ``readable_at_start`` (True, False, None:
+  ``access(R_OK)`` as the run-as user / as the user the daemon starts as), ``reason``,
+  ``reason_at_start``, ``agent_user``, ``start_user`` and ``script`` (``path``, ``exists``,
+  ``found_by_agent``, ``reason``: the statistics script's ``[ -f ]``). A file the daemon
+  cannot read (or may not) never counts as an opt-out. None: the caller knows only
+  existence; the file then counts as readable (and is the one the script tests).
+- ``optout_file_ctime``: epoch seconds; tells whether the file's mode and owner changed
+  since the daemon started.
+- ``live_crash_reports``: the running daemon's own ``[global] crash reports`` as its
+  ``/netdata.conf`` shows it (the value its start resolved, default included), or None.
+- ``status_file_ids``: whether the daemon's status file (``<lib>/status-netdata.json``)
+  holds a claim id or node id: the next start's crash-report default reads them (False,
+  the default: no such file; None: unknown).
+"""
+
 
 class _Facts(object):
-    """The normalised inputs; built once, read by every channel."""
+    """The normalised inputs; built once from an :data:`InstallEvidence`, read by every
+    channel."""
 
-    def __init__(self, **kw):
-        self.file = _bool_or_none(kw.get('optout_file_exists'))
-        self.service_env = _env(kw.get('service_env'))
-        self.daemon_env = _env(kw.get('daemon_env'))
-        self.running = kw.get('daemon_running') is True
-        self.live = _bool_or_none(kw.get('live_analytics'))
-        raw = kw.get('crash_reports_setting')
+    def __init__(self, evidence):
+        self.file = _bool_or_none(evidence.optout_file_exists)
+        self.service_env = _env(evidence.service_env)
+        self.daemon_env = _env(evidence.daemon_env)
+        self.running = evidence.daemon_running is True
+        self.live = _bool_or_none(evidence.live_analytics)
+        raw = evidence.crash_reports_setting
         self.crash_raw = None if raw is None else to_text(raw, errors='replace')
-        self.claimed = _bool_or_none(kw.get('claimed'))
-        self.installer_env = _env(kw.get('installer_env'))
+        self.claimed = _bool_or_none(evidence.claimed)
+        self.installer_env = _env(evidence.installer_env)
         # The environment the next start gets: the service's. When no service we know
         # starts this install (a daemon started by hand, or by something else), whoever
         # started the running daemon starts it again: its own environment, read from
@@ -189,20 +241,20 @@ class _Facts(object):
         self.next_from_daemon = self.service_env is None and self.running and self.daemon_env is not None
         self.next_env = self.daemon_env if self.next_from_daemon else self.service_env
         self.next_where = "running daemon's" if self.next_from_daemon else 'service'
-        live_crash = to_text(kw.get('live_crash_reports'), errors='replace', nonstring='passthru')
+        live_crash = to_text(evidence.live_crash_reports, errors='replace', nonstring='passthru')
         self.live_crash = live_crash.strip(_C_SPACE) if isinstance(live_crash, str) else None
-        self.status_ids = _bool_or_none(kw.get('status_file_ids'))
-        self.strict = kw.get('strict') is True
-        self.file_mtime = _num(kw.get('optout_file_mtime'))
-        self.started_at = _num(kw.get('daemon_started_at'))
-        self.conf_mtime = _num(kw.get('netdata_conf_mtime'))
-        self.dir_mtime = _num(kw.get('config_dir_mtime'))
-        config_dir = kw.get('config_dir') or ''
+        self.status_ids = _bool_or_none(evidence.status_file_ids)
+        self.strict = evidence.strict is True
+        self.file_mtime = _num(evidence.optout_file_mtime)
+        self.started_at = _num(evidence.daemon_started_at)
+        self.conf_mtime = _num(evidence.netdata_conf_mtime)
+        self.dir_mtime = _num(evidence.config_dir_mtime)
+        config_dir = evidence.config_dir or ''
         self.config_dir = config_dir if isinstance(config_dir, str) else str(config_dir)
         self.file_path = (self.config_dir.rstrip('/') + '/' + OPTOUT_FILE_NAME
                           if self.config_dir else OPTOUT_FILE_NAME)
-        self.file_ctime = _num(kw.get('optout_file_ctime'))
-        self._access(kw.get('optout_file_access'))
+        self.file_ctime = _num(evidence.optout_file_ctime)
+        self._access(evidence.optout_file_access)
         self.file_at_start, self.file_at_start_why = self._file_at_start()
 
     def _access(self, access):
@@ -856,50 +908,10 @@ def opt_out_signals(facts):
 # ---------------------------------------------------------------------------------
 # public API
 
-def decide_install_telemetry(version, optout_file_exists, service_env, daemon_env, daemon_running,
-                             live_analytics, crash_reports_setting, claimed, installer_env,
-                             strict=False, optout_file_mtime=None, daemon_started_at=None,
-                             netdata_conf_mtime=None, config_dir='', config_dir_mtime=None,
-                             optout_file_access=None, optout_file_ctime=None,
-                             live_crash_reports=None, status_file_ids=False):
+def decide_install_telemetry(evidence):
     """Decide every telemetry channel of one Netdata install.
 
-    :param version: ``(major, minor, patch)`` (or a string such as ``1.37.1``); None when
-        unknown: every channel then applies and a channel is on or off only when every
-        version rule agrees, else unknown (None).
-    :param optout_file_exists: whether ``<config_dir>/.opt-out-from-anonymous-statistics``
-        exists (None: unknown).
-    :param service_env: ``{'DO_NOT_TRACK': str|None, 'DISABLE_TELEMETRY': str|None}`` the
-        service would start the daemon with; None = unset, '' = set empty (different).
-        None for the whole mapping: unknown.
-    :param daemon_env: the same for the running daemon; None when none runs or its
-        environment cannot be read.
-    :param daemon_running: whether a daemon of this install runs.
-    :param live_analytics: the running daemon's own ``anonymous_statistics`` from
-        ``/api/v1/registry?action=hello`` (asked without ``DNT: 1``), or None.
-    :param crash_reports_setting: raw ``[global] crash reports`` value, None when unset.
-    :param claimed: whether the node is claimed to Netdata Cloud (None: unknown).
-    :param installer_env: the environment installer/updater runs get (same shape).
-    :param strict: count the installer channel toward ``opted_out``.
-    :param optout_file_mtime, daemon_started_at, netdata_conf_mtime, config_dir_mtime:
-        epoch seconds, or None when unknown. They tell whether the opt-out file existed
-        when the running daemon started (the config dir's mtime covers a removed file).
-    :param config_dir: the install's config dir, used in reasons.
-    :param optout_file_access: the facts' ``optout_file`` dict: ``path`` (the file the
-        daemon checks), ``readable_by_agent`` / ``readable_at_start`` (True, False, None:
-        ``access(R_OK)`` as the run-as user / as the user the daemon starts as), ``reason``,
-        ``reason_at_start``, ``agent_user``, ``start_user`` and ``script`` (``path``,
-        ``exists``, ``found_by_agent``, ``reason``: the statistics script's ``[ -f ]``).
-        A file the daemon cannot read (or may not) never counts as an opt-out. None: the
-        caller knows only existence; the file then counts as readable (and is the one the
-        script tests).
-    :param optout_file_ctime: epoch seconds; tells whether the file's mode and owner changed
-        since the daemon started.
-    :param live_crash_reports: the running daemon's own ``[global] crash reports`` as its
-        ``/netdata.conf`` shows it (the value its start resolved, default included), or None.
-    :param status_file_ids: whether the daemon's status file (``<lib>/status-netdata.json``)
-        holds a claim id or node id: the next start's crash-report default reads them
-        (False, the default: no such file; None: unknown).
+    :param evidence: an :data:`InstallEvidence`.
     :returns: ``{opted_out, opted_in, drift, reasons, channels}``; ``channels`` maps each
         of :data:`CHANNELS` to ``{applies, enabled, configured, running, drift, counted,
         reasons}`` (``daemon_analytics`` adds ``live``). ``enabled`` is what counts now:
@@ -907,16 +919,9 @@ def decide_install_telemetry(version, optout_file_exists, service_env, daemon_en
         the configured one. ``opted_out``: every applicable counted channel is off.
         ``opted_in``: every applicable channel is on. Unknown is neither.
     """
-    facts = _Facts(optout_file_exists=optout_file_exists, service_env=service_env,
-                   daemon_env=daemon_env, daemon_running=daemon_running,
-                   live_analytics=live_analytics, crash_reports_setting=crash_reports_setting,
-                   claimed=claimed, installer_env=installer_env, strict=strict,
-                   optout_file_mtime=optout_file_mtime, daemon_started_at=daemon_started_at,
-                   netdata_conf_mtime=netdata_conf_mtime, config_dir=config_dir,
-                   config_dir_mtime=config_dir_mtime, optout_file_access=optout_file_access,
-                   optout_file_ctime=optout_file_ctime, live_crash_reports=live_crash_reports,
-                   status_file_ids=status_file_ids)
-    parsed_version = parse_version(version)
+    facts = _Facts(evidence)
+    strict = evidence.strict
+    parsed_version = parse_version(evidence.version)
     if parsed_version is not None:
         channels = _channels_for_version(parsed_version, facts)
     else:
@@ -925,7 +930,7 @@ def decide_install_telemetry(version, optout_file_exists, service_env, daemon_en
         for name in ('statistics_script', 'daemon_analytics', 'crash_reports'):
             channels[name] = _merge_unknown(name, [(rv, chs[name]) for rv, chs in per_version])
     channels['daemon_analytics']['live'] = facts.live
-    channels['installer'] = decide_installer_channel(installer_env, strict)
+    channels['installer'] = decide_installer_channel(evidence.installer_env, strict)
     channels = dict((name, channels[name]) for name in CHANNELS)
 
     applicable = [channels[n] for n in CHANNELS if channels[n]['applies']]

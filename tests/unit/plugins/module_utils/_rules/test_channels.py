@@ -29,6 +29,7 @@ import pytest
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.channels import (
     CHANNELS,
     decide_host_telemetry,
+    InstallEvidence,
     decide_install_telemetry,
     decide_installer_channel,
     parse_version,
@@ -50,7 +51,7 @@ def decide(**kw):
                 daemon_started_at=START, netdata_conf_mtime=BEFORE, config_dir='/etc/netdata',
                 config_dir_mtime=BEFORE)
     args.update(kw)
-    return decide_install_telemetry(**args)
+    return decide_install_telemetry(InstallEvidence(**args))
 
 
 def en(result, channel):
@@ -346,11 +347,11 @@ def test_invariants(chunk):
          strict) in _combos()[chunk * 1000:(chunk + 1) * 1000]:
         daemon_env = {'same': service, 'unreadable': None, 'dt1': env(dt='1')}[daemon] if running else None
         file_mtime, dir_mtime = TIMING[timing]
-        r = decide_install_telemetry(
+        r = decide_install_telemetry(InstallEvidence(
             version, file_, service, daemon_env, running, live if running else None, crash, claimed,
             installer, strict=strict, optout_file_mtime=file_mtime if file_ else None,
             daemon_started_at=START if running else None, config_dir_mtime=dir_mtime,
-            config_dir='/etc/netdata')
+            config_dir='/etc/netdata'))
         chans = [c for c in r['channels'].values() if c['applies']]
         assert not (r['opted_in'] and r['opted_out'])
         if r['opted_in']:

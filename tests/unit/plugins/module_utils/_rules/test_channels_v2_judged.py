@@ -20,7 +20,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.channels import decide_install_telemetry
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.channels import (
+    InstallEvidence, decide_install_telemetry)
 
 V = (2, 10, 4)
 START, BEFORE = 1000.0, 500.0
@@ -36,7 +37,7 @@ def decide(**kw):
                 installer_env=env(), daemon_started_at=START, netdata_conf_mtime=BEFORE,
                 config_dir='/opt/netdata/etc/netdata', config_dir_mtime=BEFORE)
     args.update(kw)
-    return decide_install_telemetry(**args)
+    return decide_install_telemetry(InstallEvidence(**args))
 
 
 FILE = dict(optout_file_exists=True, optout_file_mtime=BEFORE)

@@ -289,23 +289,20 @@ def test_fuzz_random_mutations_never_permit_more_than_the_rule():
 
 
 def test_gate_agrees_with_telemetry_channels_verdicts():
-    """Cross-check against the facts module's own decision functions (when present): the gate
-    permits exactly the installs that decide_install_telemetry calls opted_in."""
-    tc = pytest.importorskip(
-        'ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.channels')
+    """Cross-check against the facts module's own decision functions: the gate permits
+    exactly the installs that decide_install_telemetry calls opted_in."""
+    from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules import channels as tc
     envs = [None, {'DO_NOT_TRACK': None, 'DISABLE_TELEMETRY': None}, {'DO_NOT_TRACK': '1', 'DISABLE_TELEMETRY': None},
             {'DO_NOT_TRACK': '0', 'DISABLE_TELEMETRY': None}, {'DO_NOT_TRACK': '', 'DISABLE_TELEMETRY': None},
             {'DO_NOT_TRACK': None, 'DISABLE_TELEMETRY': '1'}]
     permitted = 0
     for version, file_, env, claimed, crash in itertools.product(
             ['1.37.1', '2.2.0', '2.3.0', '2.6.0', None], [True, False, None], envs, [True, False], [None, 'off']):
-        try:
-            verdict = tc.decide_install_telemetry(version, file_, env, None, False, None, crash, claimed,
-                                                  {'DO_NOT_TRACK': None, 'DISABLE_TELEMETRY': None})
-            host = tc.decide_host_telemetry([('/etc/netdata', verdict)],
-                                            {'DO_NOT_TRACK': None, 'DISABLE_TELEMETRY': None})
-        except TypeError as e:  # the facts module's signature moved on: not this test's concern
-            pytest.skip('telemetry_channels API changed: %s' % e)
+        verdict = tc.decide_install_telemetry(tc.InstallEvidence(
+            version, file_, env, None, False, None, crash, claimed,
+            {'DO_NOT_TRACK': None, 'DISABLE_TELEMETRY': None}))
+        host = tc.decide_host_telemetry([('/etc/netdata', verdict)],
+                                        {'DO_NOT_TRACK': None, 'DISABLE_TELEMETRY': None})
         f = facts()
         f['installs'][0]['telemetry'] = verdict
         f['telemetry'] = host
