@@ -565,6 +565,12 @@ ansible_facts:
             system_total_ram: 25276063744
 """
 
+# Before any other of this collection's imports: on a target, each is compiled once
+# instead of twice (see payload_import).
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.payload_import import compile_sources_once
+
+compile_sources_once()
+
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._facts import (
     GatherSubsetError, config_dir_problems, discovery_argument_problems, discovery_argument_spec,
     fixture_root, gather_netdata_facts, resolve_gather_subset, timeout_problem)

@@ -286,6 +286,12 @@ ansible_facts:
 
 import re
 
+# Before any other of this collection's imports: on a target, each is compiled once
+# instead of twice (see payload_import).
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.payload_import import compile_sources_once
+
+compile_sources_once()
+
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import apply as optout_apply
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import plan as optout_plan
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout import restart as optout_restart
