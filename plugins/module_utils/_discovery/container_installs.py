@@ -126,25 +126,85 @@ def _persistence(entry, config_dir):
     return ('layer' if inspect is not None else 'unknown'), None, None
 
 
+# ---------------------------------------------------------------- running and stopped alike
+
+def _attach_container(install, entry):
+    """Give *install* the ``container`` object of *entry*; returns that object."""
+    container = _container_object(entry)
+    install['container'] = container
+    return container
+
+
+def _set_version(install, container, found, unknown_reason):
+    """Record ``ct.image_version()``'s *found* ``(version, source, shown, errors)``; when
+    no version is known, its errors (else *unknown_reason*) go to the install's errors."""
+    version, source, shown, verrs = found
+    install['version'], install['version_string'] = version, shown
+    container['version_source'] = source
+    if version is None:
+        install['errors'].extend(verrs or [unknown_reason])
+
+
+def _set_start_facts(container, entry, daemon, config_dir, read_text):
+    """What the container starts with: its environment, its entrypoint (and whether that
+    creates the opt-out file) and where its config dir persists."""
+    container['environment'], container['environment_source'] = _environment(entry, daemon)
+    container['entrypoint'], container['entrypoint_creates_optout'] = _entrypoint(entry, read_text)
+    kind, dest, host_path = _persistence(entry, config_dir)
+    container['config_persistence'], container['config_mount'], container['config_host_path'] = kind, dest, host_path
+
+
 # ---------------------------------------------------------------- running containers
 
 def _running_install(root, entry, live_query, live_timeout, hello):
+    """The install of a running container, read through its view root."""
     view_root = entry['view_root']
     daemon = entry.get('daemon')
     errors = list(entry.get('errors') or [])
+    prefix = _daemon_prefix(daemon, errors)
+    config_dir, lib_dir = _dirs_in_view_root(view_root, prefix, errors)
+    install = _describe_in_view_root(view_root, daemon, prefix, config_dir, lib_dir, live_timeout, errors)
+    container = _attach_container(install, entry)
+    found = ct.image_version(view_root=view_root, binary_host_path=_daemon_binary_host_path(root, view_root, daemon),
+                             labels=(entry.get('inspect') or {}).get('labels'))
+    _set_version(install, container, found,
+                 'version unknown: no version string in the binary, package database or image label')
+    _set_start_facts(container, entry, daemon, config_dir, _view_root_text_reader(view_root))
+    container['stock_crash_reports'] = _view_root_stock_crash_reports(view_root)
+    _warn_symlinks_in_view_root(view_root, install)
+    if daemon is not None and live_query:
+        _ask_live_daemon(root, view_root, daemon, install, live_timeout, hello)
+    return install
+
+
+def _daemon_prefix(daemon, errors):
+    """The prefix the daemon runs from; ``DEFAULT_PREFIX`` (with an error) when its
+    executable is under none known, or when no daemon was seen."""
     prefix = (daemon or {}).get('prefix') or DEFAULT_PREFIX
     if daemon is not None and not daemon.get('prefix'):
         errors.append('pid %s: executable %s is not under a known prefix; judging %setc/netdata'
                       % (daemon.get('pid'), daemon.get('exe'), DEFAULT_PREFIX))
+    return prefix
+
+
+def _dirs_in_view_root(view_root, prefix, errors):
+    """``(config dir, lib dir)`` of *prefix*, each resolved inside the container's root
+    (its own symlinks followed there); as named when that fails."""
     named_config = _join(prefix, 'etc/netdata')
     config_dir, err = ct.resolve_in_root(view_root, named_config)
     if config_dir is None:
         errors.append('%s: %s' % (named_config, err))
         config_dir = named_config
-    lib_named = _join(prefix, 'var/lib/netdata')
-    lib_dir, err = ct.resolve_in_root(view_root, lib_named)
+    named_lib = _join(prefix, 'var/lib/netdata')
+    lib_dir, err = ct.resolve_in_root(view_root, named_lib)
     if lib_dir is None:
-        lib_dir = lib_named
+        lib_dir = named_lib
+    return config_dir, lib_dir
+
+
+def _describe_in_view_root(view_root, daemon, prefix, config_dir, lib_dir, live_timeout, errors):
+    """``installs.describe_install()`` with the container's root as its root; *errors*
+    come first in the install's errors."""
     proc_scan = {'daemons': []}
     if daemon is not None:
         seen = dict(daemon)
@@ -152,70 +212,71 @@ def _running_install(root, entry, live_query, live_timeout, hello):
         seen['prefix'] = prefix
         proc_scan['daemons'].append(seen)
     # No ``<binary> -v`` (nothing runs inside the container) and no live query here: the
-    # container's daemon answers in its own network namespace (below); no service unit,
-    # and its runtime, not a host mechanism, starts it.
+    # container's daemon answers in its own network namespace (_ask_live_daemon); no
+    # service unit, and its runtime, not a host mechanism, starts it.
     scan = HostScan(root=view_root, run_command=None, live_query=False, live_timeout=live_timeout,
                     proc_scan=proc_scan, service={}, start=None)
     install = describe_install(scan, InstallSite(config_dir=config_dir, prefix=prefix, kind='container',
                                                  binary=None, lib_dirs=(lib_dir,)))
     install['errors'] = errors + [e for e in install['errors'] if e not in errors]
     install['binary'] = (daemon or {}).get('exe')
-    container = _container_object(entry)
-    install['container'] = container
-    inspect = entry.get('inspect') or {}
+    return install
 
-    # version: the daemon's binary in the container (resolved in its root), or the very
-    # file it runs when that was replaced since its start (/proc/PID/exe opens a deleted
-    # file too); else the image's package database or label
-    exe_host = None
+
+def _daemon_binary_host_path(root, view_root, daemon):
+    """The daemon's binary as a host path, for its version: resolved in the container's
+    root, or the very file it runs when that was replaced since its start
+    (``/proc/PID/exe`` opens a deleted file too); None without a daemon."""
     exe = (daemon or {}).get('exe')
     if exe and exe.endswith(' (deleted)'):
-        exe_host = _host(root, '/proc/%d/exe' % daemon['pid'])
-    elif exe:
+        return _host(root, '/proc/%d/exe' % daemon['pid'])
+    if exe:
         resolved, _err = ct.resolve_in_root(view_root, exe)
-        exe_host = _host(view_root, resolved) if resolved else None
-    version, source, shown, verrs = ct.image_version(view_root=view_root, binary_host_path=exe_host,
-                                                     labels=inspect.get('labels'))
-    install['version'], install['version_string'] = version, shown
-    container['version_source'] = source
-    if version is None:
-        install['errors'].extend(verrs or ['version unknown: no version string in the binary, package '
-                                           'database or image label'])
+        return _host(view_root, resolved) if resolved else None
+    return None
 
+
+def _view_root_text_reader(view_root):
+    """``read_text(path) -> (text or None, known)`` for a file inside a running container."""
     def read_text(path):
         resolved, _err = ct.resolve_in_root(view_root, path)
         if resolved is None:
             return None, True
         text, err = read_host_text(view_root, resolved, max_bytes=256 * 1024)
         return text, err is None
+    return read_text
 
-    env, env_source = _environment(entry, daemon)
-    container['environment'], container['environment_source'] = env, env_source
-    container['entrypoint'], container['entrypoint_creates_optout'] = _entrypoint(entry, read_text)
-    kind, dest, host_path = _persistence(entry, config_dir)
-    container['config_persistence'], container['config_mount'], container['config_host_path'] = kind, dest, host_path
+
+def _view_root_stock_crash_reports(view_root):
+    """The crash-report setting of the image's stock netdata.conf, or None."""
     stock = read_netdata_conf(ct.STOCK_CONFIG_DIR + '/netdata.conf', root=view_root)
-    container['stock_crash_reports'] = stock['crash_reports'] if stock['exists'] else None
+    return stock['crash_reports'] if stock['exists'] else None
 
+
+def _warn_symlinks_in_view_root(view_root, install):
+    """An error for an opt-out file or netdata.conf path with a symlink on the way: read
+    from the host through the container's root, it may point outside it."""
     for path in (install['optout_file']['path'], install['netdata_conf']['path']):
         link = ct.symlink_on_the_way(view_root, path)
         if link is not None:
             install['errors'].append('%s: %s is a symlink inside the container; read through the '
                                      'container root it may point outside it' % (path, link))
 
-    if daemon is not None and live_query:
-        conf = read_netdata_conf(install['netdata_conf']['path'], root=view_root)
-        address, port = daemon_web_address(conf, daemon)
-        if conf['web_enabled'] and address and port:
-            netns = _host(root, '/proc/%d/ns/net' % daemon['pid'])
-            install['evidence']['live'] = hello(netns, address, port, live_timeout)
-            # v2.3+ shows in its /netdata.conf the crash-report value its start resolved
-            version = parse_version(install['version'])
-            crash_query = getattr(registry_hello, 'query_live_crash_reports', None)
-            if crash_query is not None and (version is None or version >= V_CRASH_REPORTS):
-                install['evidence']['live_crash_reports'] = hello(netns, address, port, live_timeout,
-                                                                  query=crash_query)
-    return install
+
+def _ask_live_daemon(root, view_root, daemon, install, live_timeout, hello):
+    """The live evidence: the daemon asked in its own network namespace, when its web
+    server is on."""
+    conf = read_netdata_conf(install['netdata_conf']['path'], root=view_root)
+    address, port = daemon_web_address(conf, daemon)
+    if not (conf['web_enabled'] and address and port):
+        return
+    netns = _host(root, '/proc/%d/ns/net' % daemon['pid'])
+    install['evidence']['live'] = hello(netns, address, port, live_timeout)
+    # v2.3+ shows in its /netdata.conf the crash-report value its start resolved
+    version = parse_version(install['version'])
+    crash_query = getattr(registry_hello, 'query_live_crash_reports', None)
+    if crash_query is not None and (version is None or version >= V_CRASH_REPORTS):
+        install['evidence']['live_crash_reports'] = hello(netns, address, port, live_timeout, query=crash_query)
 
 
 # ---------------------------------------------------------------- stopped containers
@@ -252,45 +313,53 @@ def _stopped_files(root, entry):
 
 
 def _stopped_install(root, entry):
+    """The install of a stopped container, read from the files it will start with."""
     inspect = entry.get('inspect') or {}
     host_file = _stopped_files(root, entry)
     config_dir = '/etc/netdata'
     install = _broken_install(config_dir, DEFAULT_PREFIX, 'container', None)
-    errors = list(entry.get('errors') or [])
-    install['errors'] = errors
+    install['errors'] = list(entry.get('errors') or [])
     install['lib_dir'] = '/var/lib/netdata'
-    container = _container_object(entry)
-    install['container'] = container
+    container = _attach_container(install, entry)
+    binary, binary_host = _stopped_binary(host_file)
+    if binary is not None:
+        install['binary'] = binary
+    found = ct.image_version(binary_host_path=binary_host, labels=inspect.get('labels'),
+                             host_files=lambda p: host_file(p)[0])
+    _set_version(install, container, found, 'version unknown: the stopped container\'s layers are not readable here')
+    read_text = _stopped_text_reader(host_file)
+    _set_start_facts(container, entry, None, config_dir, read_text)
+    _fill_stopped_optout_file(install, config_dir, host_file, container['config_persistence'],
+                              inspect.get('user') or 'root')
+    _fill_stopped_netdata_conf(install, config_dir, host_file)
+    container['stock_crash_reports'] = _stopped_stock_crash_reports(host_file)
+    _fill_stopped_agent_files(install, config_dir, read_text)
+    return install
 
-    binary_host = None
+
+def _stopped_binary(host_file):
+    """``(path in the container, host path)`` of the first agent binary it holds, or
+    ``(None, None)``."""
     for path in ct.AGENT_BINARIES:
         found, _known = host_file(path)
         if found is not None and os.path.isfile(found):
-            binary_host = found
-            install['binary'] = path
-            break
-    version, source, shown, verrs = ct.image_version(
-        binary_host_path=binary_host, labels=inspect.get('labels'),
-        host_files=lambda p: host_file(p)[0])
-    install['version'], install['version_string'] = version, shown
-    container['version_source'] = source
-    if version is None:
-        errors.extend(verrs or ['version unknown: the stopped container\'s layers are not readable here'])
+            return path, found
+    return None, None
 
+
+def _stopped_text_reader(host_file):
+    """``read_text(path) -> (text or None, known)`` for a file of a stopped container."""
     def read_text(path):
         host, known = host_file(path)
         if host is None:
             return None, known
         text, err = read_host_text('/', host, max_bytes=256 * 1024)
         return text, err is None
+    return read_text
 
-    env, env_source = _environment(entry, None)
-    container['environment'], container['environment_source'] = env, env_source
-    container['entrypoint'], container['entrypoint_creates_optout'] = _entrypoint(entry, read_text)
-    kind, dest, host_path = _persistence(entry, config_dir)
-    container['config_persistence'], container['config_mount'], container['config_host_path'] = kind, dest, host_path
 
-    # the opt-out file and netdata.conf it will start with
+def _fill_stopped_optout_file(install, config_dir, host_file, persistence, start_user):
+    """The opt-out file the container will start with, as its volume or layers hold it."""
     optout = config_dir + '/' + OPTOUT_FILE_NAME
     host, known = host_file(optout)
     st = None
@@ -301,7 +370,7 @@ def _stopped_install(root, entry):
             st = None
     exists = (st is not None) if known else None
     readable = None
-    why = 'a stopped container: read from its %s' % ('volume' if kind in ('volume', 'bind') else 'layers')
+    why = 'a stopped container: read from its %s' % ('volume' if persistence in ('volume', 'bind') else 'layers')
     if st is not None and stat.S_ISREG(st.st_mode) and st.st_mode & 0o004:
         readable, why = True, '%s is readable by every user (mode %04o)' % (optout, stat.S_IMODE(st.st_mode))
     elif exists is False:
@@ -309,31 +378,44 @@ def _stopped_install(root, entry):
     install['optout_file'].update({
         'path': optout, 'exists': exists, 'readable_by_agent': readable, 'reason': why,
         'agent_user': 'netdata', 'readable_at_start': readable, 'reason_at_start': why,
-        'start_user': 'root' if not inspect.get('user') else inspect.get('user'),
+        'start_user': start_user,
         'script': {'path': optout, 'exists': exists, 'found_by_agent': readable, 'reason': why},
     })
     if not known:
-        errors.append('%s: the stopped container\'s files are not readable here (no volume, no overlay '
-                      'layers from the runtime)' % optout)
+        install['errors'].append('%s: the stopped container\'s files are not readable here (no volume, no '
+                                 'overlay layers from the runtime)' % optout)
+
+
+def _fill_stopped_netdata_conf(install, config_dir, host_file):
+    """The netdata.conf the container will start with (``exists`` None when unknown)."""
     conf_host, conf_known = host_file(config_dir + '/netdata.conf')
     if conf_host is not None:
         conf = read_netdata_conf(conf_host, root='/')
-        errors.extend(conf['errors'])
+        install['errors'].extend(conf['errors'])
         install['netdata_conf'].update({'exists': True, 'crash_reports': conf['crash_reports'],
                                         'web_address': conf['web_address'], 'web_port': conf['web_port'],
                                         'run_as_user': conf.get('run_as_user')})
         install['evidence']['web_enabled'] = conf['web_enabled']
     elif not conf_known:
         install['netdata_conf']['exists'] = None
-    stock_host, _k = host_file(ct.STOCK_CONFIG_DIR + '/netdata.conf')
-    if stock_host is not None:
-        container['stock_crash_reports'] = read_netdata_conf(stock_host, root='/')['crash_reports']
+
+
+def _stopped_stock_crash_reports(host_file):
+    """The crash-report setting of the image's stock netdata.conf, or None."""
+    stock_host, _known = host_file(ct.STOCK_CONFIG_DIR + '/netdata.conf')
+    if stock_host is None:
+        return None
+    return read_netdata_conf(stock_host, root='/')['crash_reports']
+
+
+def _fill_stopped_agent_files(install, config_dir, read_text):
+    """What the agent's own files say: its install type, machine GUID and whether it is
+    claimed (read as ``installs._fill_claimed`` reads it)."""
     text, _known = read_text(config_dir + '/.install-type')
     install['install_type'] = parse_install_type(text) if text else None
     guid_text, _k = read_text('/var/lib/netdata/registry/netdata.public.unique.id')
     if guid_text:
         install['machine_guid'], _why = parse_machine_guid(guid_text)
-    # claimed: as installs._fill_claimed reads it
     claimed_text, _k = read_text('/var/lib/netdata/cloud.d/claimed_id')
     if claimed_text and claimed_text.strip():
         install['claimed'] = True
@@ -343,7 +425,6 @@ def _stopped_install(root, entry):
         if conf_text and claimed_id_from_cloud_conf(conf_text):
             install['claimed'] = True
             install['evidence']['claimed_via'] = '/var/lib/netdata/cloud.d/cloud.conf'
-    return install
 
 
 # ---------------------------------------------------------------- all of them

@@ -767,81 +767,116 @@ def service_environment(unit_name='netdata.service', root='/', exclude_dropins=(
         'manager_files': [],
         'errors': [],
     }
-    errors = result['errors']
     try:
         manager_env = _manager_environment(root, result)
         unit_dirs = _existing_dirs(root, UNIT_DIRS)
-        unit_path = None
-        for directory in unit_dirs:
-            candidate = directory + '/' + unit_name
-            if os.path.lexists(_host(root, candidate)):
-                unit_path = candidate
-                break
+        unit_path = _find_unit_file(root, unit_dirs, unit_name)
         if unit_path is None:
             return result
         result['unit'] = unit_path
         if _is_masked(root, unit_path):
             result['masked'] = True
             return result
-        data, err = read_bytes(root, unit_path)
-        if err:
-            errors.append(err)
+        entries = _read_unit_fragment(root, unit_name, unit_path, result)
+        if entries is None:
             return result
-        entries, err = parse_unit_file(data)
-        if err:
-            # load-fragment.c unit_load_fragment(): the unit does not load at all
-            errors.append('%s: %s: systemd stops reading here and does not load %s (it cannot start)'
-                          % (unit_path, err, unit_name))
-        dropin_names = {}
-        for subdir in (unit_name + '.d', unit_name.rsplit('.', 1)[-1] + '.d'):
-            for directory in unit_dirs:
-                dpath = directory + '/' + subdir
-                try:
-                    names = sorted(os.listdir(_host(root, dpath)))
-                except OSError:
-                    continue
-                for name in names:
-                    if name.endswith('.conf') and name not in dropin_names:
-                        dropin_names[name] = dpath + '/' + name
-        excluded = set(exclude_dropins or ())
-        for name in sorted(dropin_names):
-            path = dropin_names[name]
-            if path in excluded or _is_masked(root, path):
-                continue
-            data, err = read_bytes(root, path)
-            if err:
-                errors.append(err)
-                continue
-            result['dropins'].append(path)
-            more, err = parse_unit_file(data)
-            if err:
-                # load-dropin.c unit_load_dropin(): what came before stays, the rest is ignored
-                errors.append('%s: %s: systemd ignores the rest of this drop-in' % (path, err))
-            entries.extend(more)
-        specifiers = Specifiers(unit_name, fragment=unit_path)
-        service = apply_service_entries(entries, specifiers)
-        errors.extend(service.errors)
+        dropin_paths = _dropin_paths(root, unit_dirs, unit_name, exclude_dropins)
+        entries.extend(_read_dropins(root, dropin_paths, result))
+        service = apply_service_entries(entries, Specifiers(unit_name, fragment=unit_path))
+        result['errors'].extend(service.errors)
         result['exec_start'] = service.exec_start
-        environment = dict(manager_env)
-        for name in service.pass_environment:
-            if name in manager_env:
-                environment[name] = manager_env[name]
-        for name, value in service.environment:
-            environment[name] = value
-        for spec in service.environment_files:
-            for name, value in _read_environment_file_spec(root, spec, result):
-                environment[name] = value
-        for item in service.unset:
-            if '=' in item:
-                name, value = item.split('=', 1)
-                if environment.get(name) == value:
-                    del environment[name]
-            else:
-                environment.pop(item, None)
-        result['environment'] = environment
+        result['environment'] = _compose_environment(root, manager_env, service, result)
     except Exception as exc:  # a collector never raises
-        errors.append('systemd environment of %s: unexpected %s: %s' % (unit_name, type(exc).__name__, exc))
+        result['errors'].append('systemd environment of %s: unexpected %s: %s' % (unit_name, type(exc).__name__, exc))
     return result
+
+
+def _find_unit_file(root, unit_dirs, unit_name):
+    """The first ``<unit_dir>/<unit_name>`` that exists (a dangling link too), or None."""
+    for directory in unit_dirs:
+        candidate = directory + '/' + unit_name
+        if os.path.lexists(_host(root, candidate)):
+            return candidate
+    return None
+
+
+def _dropin_paths(root, unit_dirs, unit_name, exclude_dropins):
+    """The drop-ins that apply to *unit_name*, in the order systemd applies them.
+
+    ``<unit>.d`` before the type-wide ``<type>.d``, each along *unit_dirs*; a file name
+    seen first wins (``/etc`` overrides ``/lib``); applied in file-name order. Excluded
+    and masked ones are left out (masking one removes that name).
+    """
+    path_by_name = {}
+    for subdir in (unit_name + '.d', unit_name.rsplit('.', 1)[-1] + '.d'):
+        for directory in unit_dirs:
+            dropin_dir = directory + '/' + subdir
+            try:
+                names = sorted(os.listdir(_host(root, dropin_dir)))
+            except OSError:
+                continue
+            for name in names:
+                if name.endswith('.conf') and name not in path_by_name:
+                    path_by_name[name] = dropin_dir + '/' + name
+    excluded = set(exclude_dropins or ())
+    in_name_order = (path_by_name[name] for name in sorted(path_by_name))
+    return [path for path in in_name_order if path not in excluded and not _is_masked(root, path)]
+
+
+def _read_unit_fragment(root, unit_name, unit_path, result):
+    """The unit file's entries, or None when it cannot be read (the error is in *result*)."""
+    data, err = read_bytes(root, unit_path)
+    if err:
+        result['errors'].append(err)
+        return None
+    entries, err = parse_unit_file(data)
+    if err:
+        # load-fragment.c unit_load_fragment(): the unit does not load at all
+        result['errors'].append('%s: %s: systemd stops reading here and does not load %s (it cannot start)'
+                                % (unit_path, err, unit_name))
+    return entries
+
+
+def _read_dropins(root, dropin_paths, result):
+    """The entries of the drop-ins in *dropin_paths*, in order; each one read goes to
+    ``result['dropins']``, each problem to ``result['errors']``."""
+    entries = []
+    for path in dropin_paths:
+        data, err = read_bytes(root, path)
+        if err:
+            result['errors'].append(err)
+            continue
+        result['dropins'].append(path)
+        more, err = parse_unit_file(data)
+        if err:
+            # load-dropin.c unit_load_dropin(): what came before stays, the rest is ignored
+            result['errors'].append('%s: %s: systemd ignores the rest of this drop-in' % (path, err))
+        entries.extend(more)
+    return entries
+
+
+def _compose_environment(root, manager_env, service, result):
+    """The service's environment from the manager's and its ``ServiceEntries``, in the
+    order systemd builds it: the manager's ``DefaultEnvironment=``, ``PassEnvironment=``,
+    ``Environment=``, the ``EnvironmentFile=`` files (they override), ``UnsetEnvironment=``."""
+    environment = dict(manager_env)
+    for name in service.pass_environment:
+        if name in manager_env:
+            environment[name] = manager_env[name]
+    for name, value in service.environment:
+        environment[name] = value
+    for spec in service.environment_files:
+        for name, value in _read_environment_file_spec(root, spec, result):
+            environment[name] = value
+    for item in service.unset:
+        # "NAME=value" unsets NAME only while it holds that value
+        if '=' in item:
+            name, value = item.split('=', 1)
+            if environment.get(name) == value:
+                del environment[name]
+        else:
+            environment.pop(item, None)
+    return environment
 
 
 def _read_environment_file_spec(root, spec, result):
