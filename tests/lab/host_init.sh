@@ -48,6 +48,11 @@ mkdir -p /run/sshd /run/lock
 # A fresh Debian install has an empty /opt; the machine's holds big unrelated trees
 # (package mirrors) that would make every scan of /opt in a host slow.
 mount -t tmpfs -o mode=0755 "opt-$LAB_HOSTNAME" /opt
+# Nor has it used Podman: the machine's own storage (its container tests and image
+# stores) would make every host look like one that runs containers, and each facts run
+# there asks `podman ps`. A container host mounts its runtimes' storage over this.
+mkdir -p /var/lib/containers
+mount -t tmpfs -o mode=0700 "containers-$LAB_HOSTNAME" /var/lib/containers
 chmod 0755 /run/sshd
 # The machine itself has /.dockerenv (systemd-detect-virt -c says "docker"). A host looks
 # like bare metal / a VM unless it asks to be a container.

@@ -100,6 +100,18 @@ def test_container_or_bare_metal_as_system_info_sees_it(fleet):
     assert fleet.exists(BARE, "/.dockerenv") and not fleet.exists(CLEAN, "/.dockerenv")
 
 
+def test_no_container_runtime_shows_through_from_the_machine(fleet, tmp_path):
+    """A fresh Debian host has used no container runtime, whatever the machine has run:
+    the facts ask no runtime's CLI there (``podman ps`` costs every facts run). It fails
+    on a machine whose own Podman was used, when the lab lets its storage through."""
+    for host in (CLEAN, BARE):
+        assert not fleet.exists(host, "/var/lib/containers/storage")
+    facts = fleet.netdata_facts(tmp_path, subset=("telemetry",), limit=CLEAN)[CLEAN]
+    assert facts["container_errors"] == []
+    # Any podman call leaves its runroot in the host's own /run: none was made.
+    assert not fleet.exists(CLEAN, "/run/containers")
+
+
 def test_host_without_netdata(fleet):
     for path in ("/etc/netdata", "/usr/sbin/netdata", "/usr/lib/netdata"):
         assert not fleet.exists(BARE, path)
