@@ -15,9 +15,6 @@ __metaclass__ = type
 import posixpath
 import socket
 
-from urllib.error import HTTPError
-from urllib.request import ProxyHandler, Request, build_opener
-
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._system_info.common import UNKNOWN
 
 AWS_METADATA_URL = "http://169.254.169.254"
@@ -35,6 +32,11 @@ def _is_timeout(exc):
 
 def _fetch(url, timeout, method="GET", headers=None):
     """(status, body): like ``curl --fail -s``: a non-2xx answer or an error gives no body."""
+    # Imported here: urllib.request (http.client, email, ...) is about 20 ms of every
+    # module run that imports it, and cloud detection is off unless asked for.
+    from urllib.error import HTTPError
+    from urllib.request import ProxyHandler, Request, build_opener
+
     opener = build_opener(ProxyHandler({}))
     req = Request(url, headers=headers or {})
     req.get_method = lambda: method

@@ -462,3 +462,21 @@ def test_cloud_unreachable_never_raises():
     got = detect_cloud("kvm", "http://127.0.0.1:9", "http://127.0.0.1:9", 0.5)
     assert got == {"instance_cloud_type": "unknown", "instance_cloud_instance_type": "unknown",
                    "instance_cloud_instance_region": "unknown"}
+
+
+COLLECT_WITHOUT_CLOUD = '''
+import sys
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._system_info.collect import collect_system_info
+collect_system_info(root=sys.argv[1], run_command=lambda argv: (127, '', ''), cloud_detection=False)
+print('urllib.request' in sys.modules)
+'''
+
+
+def test_urllib_is_not_imported_unless_cloud_detection_asks(tmp_path):
+    """urllib.request is about 20 ms of a module run, and cloud detection is off by default."""
+    import subprocess
+    import sys
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, '-c', COLLECT_WITHOUT_CLOUD, str(tmp_path)], env=env,
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == ['False']
