@@ -537,6 +537,107 @@ def _in_dir(path, directory):
     return path == directory or path.startswith(directory + '/')
 
 
+def _entrypoint_keeps_optout_file(install, opt_out, label):
+    """``(keep, notes)``: whether opting in must leave the opt-out file in place, because
+    the container's entrypoint makes it again at every start."""
+    creates, why = _entrypoint_opts_out(install)
+    if opt_out or creates is not True:
+        return False, []
+    # removing the file would last until the next start: run.sh makes it again
+    return True, ['%s: %s: opting it in needs the container re-created without that setting; '
+                  'its opt-out file is left in place' % (label, why)]
+
+
+def _check_view_root(install, view_root):
+    """PlanError unless the running container can be written through *view_root*: it
+    still runs, and no path to write crosses a symlink inside it."""
+    if not os.path.isdir(view_root):
+        raise PlanError('the container is no longer running (%s is gone); run again' % view_root)
+    config_dir, paths, conf_path = _install_paths(install)
+    for path in [config_dir] + paths + [conf_path]:
+        link = symlink_on_the_way(view_root, path)
+        if link is not None:
+            raise PlanError('%s is a symlink inside the container: refusing to write through it '
+                            '(it would resolve against the host\'s root)' % link)
+
+
+def _config_volume(install):
+    """The host path of a stopped container's config dir when it is a volume or bind
+    mount; None when the config dir is in the container's own layer."""
+    container = install.get('container') or {}
+    volume = container.get('config_host_path')
+    if container.get('config_persistence') not in ('volume', 'bind') or not volume:
+        return None
+    return volume
+
+
+def _in_layer_notes(install, opt_out, label):
+    """Why nothing is planned for a stopped container whose config dir is in its own
+    layer; nothing to say when it is already in the state asked for."""
+    telemetry = install.get('telemetry') or {}
+    if telemetry.get('opted_out' if opt_out else 'opted_in'):
+        return []
+    how = (' with -e DO_NOT_TRACK=1 -e DISABLE_TELEMETRY=1' if opt_out
+           else ' without DO_NOT_TRACK / DISABLE_TELEMETRY')
+    return ['%s: a stopped container whose config dir is in its own layer: nothing can '
+            'be written to it while it is stopped; start it and run again, or re-create '
+            'it%s' % (label, how)]
+
+
+def _outside_config_volume(install, config_dir, settings, label):
+    """``(keep_optout_file, settings, notes)``: the opt-out file or netdata.conf of a
+    stopped container that lies outside its config volume is left alone."""
+    keep = False
+    notes = []
+    for path, what in (((install.get('optout_file') or {}).get('path'), 'optout'),
+                       ((install.get('netdata_conf') or {}).get('path'), 'conf')):
+        if path and not _in_dir(path, config_dir):
+            notes.append('%s: %s is outside the config volume of a stopped container: left alone'
+                         % (label, path))
+            if what == 'optout':
+                keep = True
+            else:
+                settings = dict(settings, manage_crash_reports=False)
+    return keep, settings, notes
+
+
+def _on_config_volume(install, config_dir, volume):
+    """A copy of *install* whose config dir, opt-out file and netdata.conf are the host
+    paths on its config *volume*, the host side of *config_dir*."""
+
+    def to_target(path, name):
+        # a path outside the config dir is not planned (_outside_config_volume): any
+        # in-dir stand-in
+        path = path if path and _in_dir(path, config_dir) else config_dir.rstrip('/') + '/' + name
+        return volume.rstrip('/') + path[len(config_dir.rstrip('/')):]
+    planned = dict(install)
+    planned['config_dir'] = volume
+    optout_file = dict(install.get('optout_file') or {})
+    optout_file['path'] = to_target(optout_file.get('path'), OPTOUT_FILE_NAME)
+    optout_file['script'] = dict(optout_file.get('script') or {}, path=optout_file['path'])
+    planned['optout_file'] = optout_file
+    conf = dict(install.get('netdata_conf') or {})
+    conf['path'] = to_target(conf.get('path'), 'netdata.conf')
+    planned['netdata_conf'] = conf
+    return planned
+
+
+def _as_the_container_sees_them(changes, install, planned, write_root, label):
+    """Give each change of *planned* the path the agent knows, where it is written
+    (``host_path``), the install's label and, for a new file, the config dir's owner."""
+    config_dir = install['config_dir']
+    owner = _dir_owner(host_path(write_root, planned['config_dir']))
+    for change in changes:
+        target = change['path']
+        change['host_path'] = host_path(write_root, target)
+        if planned is not install:
+            change['path'] = config_dir.rstrip('/') + target[len(planned['config_dir'].rstrip('/')):]
+        change['install'] = label
+        if change['before'] is None and owner is not None:
+            # the container's own root owns what lives there (user namespaces included)
+            change['owner'], change['group'] = owner
+
+
 def plan_container_install(install, settings, root='/'):
     """Changes (and notes) for a container agent's own files (see the module doc).
 
@@ -545,83 +646,26 @@ def plan_container_install(install, settings, root='/'):
     outside the config dir is then left alone, with a note). Each change keeps the path
     the agent knows (``path``) and says where it is written (``host_path``).
     """
-    container = install.get('container') or {}
     label = install_label(install)
     opt_out = settings['opt_out']
-    notes = []
-    creates, why = _entrypoint_opts_out(install)
-    keep = False
-    if not opt_out and creates is True:
-        # removing the file would last until the next start: run.sh makes it again
-        keep = True
-        notes.append('%s: %s: opting it in needs the container re-created without that setting; '
-                     'its opt-out file is left in place' % (label, why))
-    view_root = container.get('view_root')
+    keep, notes = _entrypoint_keeps_optout_file(install, opt_out, label)
     config_dir = install['config_dir']
+    view_root = (install.get('container') or {}).get('view_root')
     if view_root:
-        if not os.path.isdir(view_root):
-            raise PlanError('the container is no longer running (%s is gone); run again' % view_root)
-        _config_dir, paths, conf_path = _install_paths(install)
-        for path in [config_dir] + paths + [conf_path]:
-            link = symlink_on_the_way(view_root, path)
-            if link is not None:
-                raise PlanError('%s is a symlink inside the container: refusing to write through it '
-                                '(it would resolve against the host\'s root)' % link)
+        _check_view_root(install, view_root)
         planned, write_root = install, view_root
-
-        def to_host(path):
-            return host_path(view_root, path)
     else:
-        kind = container.get('config_persistence')
-        volume = container.get('config_host_path')
-        if kind not in ('volume', 'bind') or not volume:
-            telemetry = install.get('telemetry') or {}
-            if not telemetry.get('opted_out' if opt_out else 'opted_in'):
-                how = (' with -e DO_NOT_TRACK=1 -e DISABLE_TELEMETRY=1' if opt_out
-                       else ' without DO_NOT_TRACK / DISABLE_TELEMETRY')
-                notes.append('%s: a stopped container whose config dir is in its own layer: nothing can '
-                             'be written to it while it is stopped; start it and run again, or re-create '
-                             'it%s' % (label, how))
-            return [], notes
-        planned = dict(install)
-        optout_file = dict(install.get('optout_file') or {})
-        conf = dict(install.get('netdata_conf') or {})
-        for path, what in ((optout_file.get('path'), 'optout'), (conf.get('path'), 'conf')):
-            if path and not _in_dir(path, config_dir):
-                notes.append('%s: %s is outside the config volume of a stopped container: left alone'
-                             % (label, path))
-                if what == 'optout':
-                    keep = True
-                else:
-                    settings = dict(settings, manage_crash_reports=False)
-
-        def to_target(path, name):
-            # a path outside the config dir is not planned (above): any in-dir stand-in
-            path = path if path and _in_dir(path, config_dir) else config_dir.rstrip('/') + '/' + name
-            return volume.rstrip('/') + path[len(config_dir.rstrip('/')):]
-        planned['config_dir'] = volume
-        optout_file['path'] = to_target(optout_file.get('path'), OPTOUT_FILE_NAME)
-        optout_file['script'] = dict(optout_file.get('script') or {}, path=optout_file['path'])
-        planned['optout_file'] = optout_file
-        conf['path'] = to_target(conf.get('path'), 'netdata.conf')
-        planned['netdata_conf'] = conf
-        write_root = root
-
-        def to_host(path):
-            return host_path(root, path)
-    more, why = plan_install(planned, settings, write_root, keep_optout_file=keep)
+        volume = _config_volume(install)
+        if volume is None:
+            return [], notes + _in_layer_notes(install, opt_out, label)
+        keep_outside, settings, outside_notes = _outside_config_volume(install, config_dir, settings, label)
+        keep = keep or keep_outside
+        notes.extend(outside_notes)
+        planned, write_root = _on_config_volume(install, config_dir, volume), root
+    changes, why = plan_install(planned, settings, write_root, keep_optout_file=keep)
     notes.extend('%s: %s' % (label, line) for line in why)
-    owner = _dir_owner(to_host(planned['config_dir']))
-    for change in more:
-        target = change['path']
-        change['host_path'] = to_host(target)
-        if planned is not install:
-            change['path'] = config_dir.rstrip('/') + target[len(planned['config_dir'].rstrip('/')):]
-        change['install'] = label
-        if change['before'] is None and owner is not None:
-            # the container's own root owns what lives there (user namespaces included)
-            change['owner'], change['group'] = owner
-    return more, notes
+    _as_the_container_sees_them(changes, install, planned, write_root, label)
+    return changes, notes
 
 
 def _dir_owner(path):

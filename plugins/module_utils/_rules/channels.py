@@ -705,16 +705,90 @@ def _statistics_script(version, facts, daemon_flag_now, daemon_configured=None):
     return _channel(True, enabled, configured, running, drift, True, list(dict.fromkeys(reasons)))
 
 
-def _crash_setting(value, src):
-    """``[global] crash reports`` (stripped, non-empty) -> (on, reason)."""
-    if value == 'all':
-        return True, 'crash reports = all (restarts and crashes are reported)'
-    if value == 'crashes':
-        return True, 'crash reports = crashes (only a start after a crash reports)'
-    if value == 'off':
-        return False, 'crash reports = off'
-    return False, ('crash reports = %r: Netdata turns reports on only for exactly "all" or '
-                   '"crashes" and reads any other value as off (%s)' % (value, src))
+# ---------------------------------------------------------------------------------
+# crash reports: first decide (values and the case that explains them), then word the
+# reasons (below "-- wording")
+
+_CRASH_REPORTS_SOURCE = 'src/daemon/status-file.c check_crash_reports_config'
+
+# Why the next start decides what it does: the cases _crash_configured decides and
+# _crash_configured_reasons words.
+_NEXT_SETTING = 'set_in_netdata_conf'
+_NEXT_CLAIMED = 'default_node_claimed'
+_NEXT_STATUS_IDS = 'default_ids_in_status_file'
+_NEXT_ANALYTICS_ON = 'default_analytics_on'
+_NEXT_DEFAULT_OFF = 'default_off'
+_NEXT_DEFAULT_UNKNOWN = 'default_unknown'
+
+# Why the running daemon decided what it did: the cases _crash_running decides and
+# _crash_running_reason words.
+_START_SHOWN_LIVE = 'its_netdata_conf_page_shows_it'
+_START_CONF_MAY_HAVE_CHANGED = 'netdata_conf_may_have_changed_since'
+_START_SETTING_OLDER = 'setting_older_than_the_daemon'
+_START_DEFAULT = 'default_at_its_start'
+
+
+def _crash_setting_on(value):
+    """Whether a set ``[global] crash reports`` (stripped, non-empty) turns reports on:
+    only exactly ``all`` or ``crashes`` do, any other value is off
+    (src/daemon/status-file.c check_crash_reports_config, v2.3.0 to v2.11.0)."""
+    return value in ('all', 'crashes')
+
+
+def _netdata_conf_changed_since_start(facts):
+    """Whether netdata.conf changed after the running daemon started (None: a time is
+    unknown)."""
+    if facts.conf_mtime is None or facts.started_at is None:
+        return None
+    return facts.conf_mtime > facts.started_at
+
+
+def _crash_configured(facts, analytics_next):
+    """``(configured, case, setting)``: what the next start decides, why (a ``_NEXT_*``
+    case) and the ``[global] crash reports`` value it reads, stripped (None when unset,
+    '' when empty: the default applies)."""
+    raw = facts.crash_raw
+    setting = raw.strip(_C_SPACE) if raw is not None else None
+    if setting:
+        return _crash_setting_on(setting), _NEXT_SETTING, setting
+    # The default reads a claim or node id of this session or of the previous one.
+    # The claim (cloud.d) is loaded only after the check (load_claiming_state after
+    # daemon_status_file_check_crash in src/daemon/main.c v2.10.4), so it counts
+    # through the previous session's status file: a newly claimed agent reports from
+    # its second start, and from then on at every start.
+    configured = _three_valued_or(analytics_next, facts.claimed, facts.status_ids)
+    if facts.claimed is True:
+        case = _NEXT_CLAIMED
+    elif facts.status_ids is True:
+        case = _NEXT_STATUS_IDS
+    elif analytics_next is True:
+        case = _NEXT_ANALYTICS_ON
+    elif configured is False:
+        case = _NEXT_DEFAULT_OFF
+    else:
+        case = _NEXT_DEFAULT_UNKNOWN
+    return configured, case, setting
+
+
+def _crash_running(facts, configured, setting, analytics_at_start):
+    """``(running, case, ids_then)``: what the running daemon decided at its start, why (a
+    ``_START_*`` case) and *ids_then*: False when its start read no claim or node id, else
+    None (unknown, or not asked: only the default reads them). ``(None, None, None)`` when
+    no daemon runs."""
+    if not facts.running:
+        return None, None, None
+    if facts.live_crash:
+        # its /netdata.conf shows the value its start resolved (# crash reports = all|off
+        # when defaulted)
+        return _crash_setting_on(facts.live_crash), _START_SHOWN_LIVE, None
+    if _netdata_conf_changed_since_start(facts) is not False:
+        return None, _START_CONF_MAY_HAVE_CHANGED, None
+    if setting:
+        return configured, _START_SETTING_OLDER, None
+    # ids of the previous session: the status file has been rewritten since; none
+    # now (no claim, no id kept) means none then.
+    ids_then = False if (facts.claimed is False and facts.status_ids is False) else None
+    return _three_valued_or(analytics_at_start, ids_then), _START_DEFAULT, ids_then
 
 
 def _crash_reports(facts, analytics_next, analytics_at_start=None):
@@ -726,81 +800,100 @@ def _crash_reports(facts, analytics_next, analytics_at_start=None):
     resolved (``# crash reports = all|off`` when defaulted), else derived from the
     setting, its analytics flag at start and the ids it knew then.
     """
-    src = 'src/daemon/status-file.c check_crash_reports_config'
-    reasons = []
-    raw = facts.crash_raw
-    value = raw.strip(_C_SPACE) if raw is not None else None
-    if value:
-        configured, why = _crash_setting(value, src)
-        reasons.append('%s: [global] %s' % (state_word(configured), why))
-    else:
-        shown = 'unset' if raw is None else 'empty'
-        # The default reads a claim or node id of this session or of the previous one.
-        # The claim (cloud.d) is loaded only after the check (load_claiming_state after
-        # daemon_status_file_check_crash in src/daemon/main.c v2.10.4), so it counts
-        # through the previous session's status file: a newly claimed agent reports from
-        # its second start, and from then on at every start.
-        configured = _three_valued_or(analytics_next, facts.claimed, facts.status_ids)
-        if facts.claimed is True:
-            reasons.append('on: node is claimed and [global] crash reports is %s (default: all '
-                           'when claimed, even with the opt-out file; the claim id counts through the '
-                           'status file, so a newly claimed agent reports from its second start)' % shown)
-        elif facts.status_ids is True:
-            reasons.append('on: [global] crash reports is %s and the status file '
-                           '(status-netdata.json) keeps a claim or node id from the last session '
-                           '(default: all, even with the opt-out file)' % shown)
-        elif analytics_next is True:
-            reasons.append('on: [global] crash reports is %s and daemon analytics is on at start '
-                           '(default: all)' % shown)
-        elif configured is False:
-            reasons.append('off: [global] crash reports is %s, daemon analytics is off and the '
-                           'node is not claimed (default: off)' % shown)
-        else:
-            reasons.append('unknown: [global] crash reports is %s and %s is unknown (default: all '
-                           'when analytics is on or the node is claimed)'
-                           % (shown, 'the claim state' if facts.claimed is None else 'daemon analytics'))
-        if facts.claimed is False and facts.status_ids is not True:
-            reasons.append('note: a claim id or node id from the previous session also turns the '
-                           'default on')
-
-    running = None
-    if facts.running:
-        if facts.live_crash:
-            running, why = _crash_setting(facts.live_crash, src)
-            reasons.append('%s in the running daemon: its /netdata.conf shows the value its start '
-                           'resolved, %s' % (state_word(running), why))
-        elif facts.conf_mtime is None or facts.started_at is None or facts.conf_mtime > facts.started_at:
-            reasons.append('unknown in the running daemon: netdata.conf may have changed since it '
-                           'started and its /netdata.conf was not read')
-        elif value:
-            running = configured
-            reasons.append('%s in the running daemon: netdata.conf is older than it'
-                           % state_word(running))
-        else:
-            # ids of the previous session: the status file has been rewritten since; none
-            # now (no claim, no id kept) means none then.
-            ids_then = False if (facts.claimed is False and facts.status_ids is False) else None
-            running = _three_valued_or(analytics_at_start, ids_then)
-            reasons.append('%s in the running daemon: default, its analytics flag was %s at its '
-                           'start%s' % (state_word(running), state_word(analytics_at_start),
-                                        '' if ids_then is False else
-                                        ', and the ids its start read are not known'))
-        if running is not None and configured is not None and running != configured:
-            reasons.append('note: the running daemon decided %s at its start, the next start decides '
-                           '%s; reports are sent only while the daemon starts: no restart needed '
-                           'for this channel' % (state_word(running), state_word(configured)))
-        elif (facts.conf_mtime is not None and facts.started_at is not None
-                and facts.conf_mtime > facts.started_at):
-            reasons.append('note: netdata.conf changed after the daemon started; reports are sent '
-                           'only while the daemon starts, and that start reads the file anew: no '
-                           'restart needed for this channel')
+    configured, configured_case, setting = _crash_configured(facts, analytics_next)
+    reasons = _crash_configured_reasons(facts, configured, configured_case, setting)
+    running, running_case, ids_then = _crash_running(facts, configured, setting, analytics_at_start)
+    running_line = _crash_running_reason(facts, running, running_case, ids_then, analytics_at_start)
+    if running_line:
+        reasons.append(running_line)
+    reasons.extend(_crash_running_notes(facts, configured, running))
     reasons.insert(0, '%s: rule: on for exactly "all" or "crashes", default when unset or empty, '
                    'off otherwise; decided at each start, about the previous session (%s)'
-                   % (state_word(configured), src))
+                   % (state_word(configured), _CRASH_REPORTS_SOURCE))
     # What counts is the next start, which reads today's netdata.conf: enabled =
     # configured, never drift (a restart would itself be such a start).
     return _channel(True, configured, configured, running, False, True, reasons)
 
+
+# -- wording
+
+def _crash_setting_reason(value):
+    """What a set ``[global] crash reports`` (stripped, non-empty) means."""
+    if value == 'all':
+        return 'crash reports = all (restarts and crashes are reported)'
+    if value == 'crashes':
+        return 'crash reports = crashes (only a start after a crash reports)'
+    if value == 'off':
+        return 'crash reports = off'
+    return ('crash reports = %r: Netdata turns reports on only for exactly "all" or '
+            '"crashes" and reads any other value as off (%s)' % (value, _CRASH_REPORTS_SOURCE))
+
+
+def _crash_configured_reasons(facts, configured, case, setting):
+    """The lines that explain what the next start decides."""
+    if case == _NEXT_SETTING:
+        return ['%s: [global] %s' % (state_word(configured), _crash_setting_reason(setting))]
+    shown = 'unset' if setting is None else 'empty'
+    if case == _NEXT_CLAIMED:
+        line = ('on: node is claimed and [global] crash reports is %s (default: all '
+                'when claimed, even with the opt-out file; the claim id counts through the '
+                'status file, so a newly claimed agent reports from its second start)' % shown)
+    elif case == _NEXT_STATUS_IDS:
+        line = ('on: [global] crash reports is %s and the status file '
+                '(status-netdata.json) keeps a claim or node id from the last session '
+                '(default: all, even with the opt-out file)' % shown)
+    elif case == _NEXT_ANALYTICS_ON:
+        line = ('on: [global] crash reports is %s and daemon analytics is on at start '
+                '(default: all)' % shown)
+    elif case == _NEXT_DEFAULT_OFF:
+        line = ('off: [global] crash reports is %s, daemon analytics is off and the '
+                'node is not claimed (default: off)' % shown)
+    else:
+        line = ('unknown: [global] crash reports is %s and %s is unknown (default: all '
+                'when analytics is on or the node is claimed)'
+                % (shown, 'the claim state' if facts.claimed is None else 'daemon analytics'))
+    lines = [line]
+    if facts.claimed is False and facts.status_ids is not True:
+        lines.append('note: a claim id or node id from the previous session also turns the '
+                     'default on')
+    return lines
+
+
+def _crash_running_reason(facts, running, case, ids_then, analytics_at_start):
+    """The line that explains what the running daemon decided, or None when none runs."""
+    if case is None:
+        return None
+    if case == _START_SHOWN_LIVE:
+        return ('%s in the running daemon: its /netdata.conf shows the value its start '
+                'resolved, %s' % (state_word(running), _crash_setting_reason(facts.live_crash)))
+    if case == _START_CONF_MAY_HAVE_CHANGED:
+        return ('unknown in the running daemon: netdata.conf may have changed since it '
+                'started and its /netdata.conf was not read')
+    if case == _START_SETTING_OLDER:
+        return '%s in the running daemon: netdata.conf is older than it' % state_word(running)
+    return ('%s in the running daemon: default, its analytics flag was %s at its '
+            'start%s' % (state_word(running), state_word(analytics_at_start),
+                         '' if ids_then is False else ', and the ids its start read are not known'))
+
+
+def _crash_running_notes(facts, configured, running):
+    """Why the running daemon's decision needs no restart: it differs from the next
+    start's, or netdata.conf changed since it started."""
+    if not facts.running:
+        return []
+    if running is not None and configured is not None and running != configured:
+        return ['note: the running daemon decided %s at its start, the next start decides '
+                '%s; reports are sent only while the daemon starts: no restart needed '
+                'for this channel' % (state_word(running), state_word(configured))]
+    if _netdata_conf_changed_since_start(facts) is True:
+        return ['note: netdata.conf changed after the daemon started; reports are sent '
+                'only while the daemon starts, and that start reads the file anew: no '
+                'restart needed for this channel']
+    return []
+
+
+# ---------------------------------------------------------------------------------
+# the installer channel, and the channels of one install put together
 
 def decide_installer_channel(installer_env, strict=False):
     """The installer/updater channel from the environment kickstart runs would get."""
