@@ -801,7 +801,7 @@ def _crash_reports(facts, analytics_next, analytics_at_start=None):
     setting, its analytics flag at start and the ids it knew then.
     """
     configured, configured_case, setting = _crash_configured(facts, analytics_next)
-    reasons = _crash_configured_reasons(facts, configured, configured_case, setting)
+    reasons = _crash_configured_reasons(facts, configured, configured_case, setting, analytics_next)
     running, running_case, ids_then = _crash_running(facts, configured, setting, analytics_at_start)
     running_line = _crash_running_reason(facts, running, running_case, ids_then, analytics_at_start)
     if running_line:
@@ -829,7 +829,7 @@ def _crash_setting_reason(value):
             '"crashes" and reads any other value as off (%s)' % (value, _CRASH_REPORTS_SOURCE))
 
 
-def _crash_configured_reasons(facts, configured, case, setting):
+def _crash_configured_reasons(facts, configured, case, setting, analytics_next):
     """The lines that explain what the next start decides."""
     if case == _NEXT_SETTING:
         return ['%s: [global] %s' % (state_word(configured), _crash_setting_reason(setting))]
@@ -849,9 +849,14 @@ def _crash_configured_reasons(facts, configured, case, setting):
         line = ('off: [global] crash reports is %s, daemon analytics is off and the '
                 'node is not claimed (default: off)' % shown)
     else:
-        line = ('unknown: [global] crash reports is %s and %s is unknown (default: all '
+        # name what is unknown: any of the three inputs of the default can be
+        unknown = [what for what, value in (('daemon analytics', analytics_next),
+                                            ('the claim state', facts.claimed),
+                                            ("the status file's claim and node ids", facts.status_ids))
+                   if value is None]
+        line = ('unknown: [global] crash reports is %s and %s %s unknown (default: all '
                 'when analytics is on or the node is claimed)'
-                % (shown, 'the claim state' if facts.claimed is None else 'daemon analytics'))
+                % (shown, ' and '.join(unknown), 'is' if len(unknown) == 1 else 'are'))
     lines = [line]
     if facts.claimed is False and facts.status_ids is not True:
         lines.append('note: a claim id or node id from the previous session also turns the '

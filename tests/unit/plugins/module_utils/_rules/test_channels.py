@@ -214,6 +214,20 @@ def test_crash_reports_unknown_claim_and_analytics():
     assert en(r, 'crash_reports') is None
 
 
+@pytest.mark.parametrize('kw, unknown', [
+    # analytics off (the file), not claimed, the status file's ids unknown
+    (dict(OFF_FILE, claimed=False, status_file_ids=None), "the status file's claim and node ids is unknown"),
+    (dict(OFF_FILE, claimed=None), 'the claim state is unknown'),
+    (dict(claimed=None, status_file_ids=None, daemon_running=False, service_env=None),
+     "daemon analytics and the claim state and the status file's claim and node ids are unknown"),
+], ids=['ids', 'claim', 'all-three'])
+def test_crash_reports_unknown_names_what_is_unknown(kw, unknown):
+    r = decide(version=VNEWEST, **kw)
+    assert en(r, 'crash_reports') is None
+    line = [x for x in r['channels']['crash_reports']['reasons'] if x.startswith('unknown: [global]')]
+    assert len(line) == 1 and unknown in line[0], r['channels']['crash_reports']['reasons']
+
+
 @pytest.mark.parametrize('environ,expected', [
     (env(), True),
     (env('', ''), True),
