@@ -9,7 +9,9 @@
 
 Ansible builds the payload it would send to a host (ANSIBLE_KEEP_REMOTE_FILES on a
 local connection) for ping, netdata_facts (telemetry; all) and netdata_optout in check
-mode; each is then run --runs times on this machine, alternating, and the CPU (user +
+mode, and a copy of the telemetry payload whose module leaves Python's zipimport as it is
+(``telemetry, zipimport``: every module compiled twice, see ``_common/payload_import.py``);
+each is then run --runs times on this machine, alternating, and the CPU (user +
 system, the payload process and its children) of each run is measured. Printed: the
 payload's size, the median CPU per run and its ratio to ping's, and how much of it is
 Python importing the collection's code (``-X importtime`` of the same payload).
@@ -22,6 +24,8 @@ and Ansible's own when it builds the payloads, is in a network namespace of its 
 from __future__ import annotations
 
 import argparse
+import base64
+import io
 import json
 import os
 import re
@@ -30,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,6 +67,31 @@ def build_payload(name: str, module: str, args: str, python: str, keep: Path) ->
     if len(found) != 1:
         raise SystemExit(f"{name}: no payload kept under {tmp}")
     return found[0]
+
+
+def without_compile_once(payload: Path) -> Path:
+    """A copy of *payload* whose module does not call ``compile_sources_once()``: the same
+    code imported as Python's zipimport does it (every module compiled twice), measured in
+    the same run as the real payload."""
+    text = payload.read_text()
+    match = re.search(r"^zip_data='([A-Za-z0-9+/=]+)'", text, re.M)
+    if not match:
+        raise SystemExit(f"{payload}: no zip_data")
+    src, out = io.BytesIO(base64.b64decode(match.group(1))), io.BytesIO()
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename.endswith("/plugins/modules/netdata_facts.py"):
+                call = b"\ncompile_sources_once()\n"
+                if call not in data:
+                    raise SystemExit("netdata_facts.py does not call compile_sources_once()")
+                data = data.replace(call, b"\n")
+            zout.writestr(info, data)
+    copy_dir = payload.parent.parent.parent / "telemetry-zipimport"
+    copy_dir.mkdir()
+    copy = copy_dir / payload.name
+    copy.write_text(text[:match.start(1)] + base64.b64encode(out.getvalue()).decode() + text[match.end(1):])
+    return copy
 
 
 def cpu_of_run(python: str, payload: Path, *flags: str) -> tuple[float, str]:
@@ -100,6 +130,7 @@ def main() -> int:
     opts = parser.parse_args()
     keep = Path(tempfile.mkdtemp(prefix="bench-module-cpu-"))
     payloads = {name: build_payload(name, m, a, opts.python, keep) for name, (m, a) in MODULES.items()}
+    payloads["telemetry, zipimport"] = without_compile_once(payloads["telemetry"])
     cpu: dict[str, list[float]] = {name: [] for name in payloads}
     for name, payload in payloads.items():  # warm the page cache
         cpu_of_run(opts.python, payload)
@@ -113,9 +144,9 @@ def main() -> int:
         imports[name] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
     print(f"\npayload CPU per run on this machine ({opts.runs} alternating runs, {opts.python}; "
           f"load {os.getloadavg()[0]:.1f})")
-    print(f"  {'module':<13}{'payload':>10}{'CPU ms':>9}{'x ping':>8}{'imports ms':>12}{'of which ours':>15}")
+    print(f"  {'module':<22}{'payload':>10}{'CPU ms':>9}{'x ping':>8}{'imports ms':>12}{'of which ours':>15}")
     for name in payloads:
-        print(f"  {name:<13}{payloads[name].stat().st_size / 1024:>8.0f}kB{1000 * med[name]:>9.0f}"
+        print(f"  {name:<22}{payloads[name].stat().st_size / 1024:>8.0f}kB{1000 * med[name]:>9.0f}"
               f"{med[name] / med['ping']:>8.2f}{imports[name][0]:>12.0f}{imports[name][1]:>15.0f}")
     out = REPO / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)

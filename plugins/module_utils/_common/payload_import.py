@@ -74,7 +74,8 @@ def compile_sources_once():
         # zipimporter cached for their directory: the next import from there asks it.
         replaced = False
         for path, finder in list(sys.path_importer_cache.items()):
-            if type(finder) is zipimport.zipimporter and _own_zip_path(path):
+            if (isinstance(finder, zipimport.zipimporter) and not isinstance(finder, _CompileOnceZipImporter)
+                    and _own_zip_path(path)):
                 sys.path_importer_cache[path] = _CompileOnceZipImporter(path)
                 replaced = True
         return replaced
