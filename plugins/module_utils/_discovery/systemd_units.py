@@ -791,6 +791,22 @@ def service_environment(unit_name='netdata.service', root='/', exclude_dropins=(
     return result
 
 
+def _first_conf_by_name(root, directories):
+    """``{name: path}`` of the ``*.conf`` files in *directories* (paths on the target): a
+    name seen in an earlier directory wins, as systemd's conf-files lookup has it
+    (``/etc`` over ``/run`` over ``/lib``). Unreadable directories are skipped."""
+    path_by_name = {}
+    for directory in directories:
+        try:
+            names = sorted(os.listdir(_host(root, directory)))
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith('.conf') and name not in path_by_name:
+                path_by_name[name] = directory + '/' + name
+    return path_by_name
+
+
 def _find_unit_file(root, unit_dirs, unit_name):
     """The first ``<unit_dir>/<unit_name>`` that exists (a dangling link too), or None."""
     for directory in unit_dirs:
@@ -807,17 +823,10 @@ def _dropin_paths(root, unit_dirs, unit_name, exclude_dropins):
     seen first wins (``/etc`` overrides ``/lib``); applied in file-name order. Excluded
     and masked ones are left out (masking one removes that name).
     """
-    path_by_name = {}
-    for subdir in (unit_name + '.d', unit_name.rsplit('.', 1)[-1] + '.d'):
-        for directory in unit_dirs:
-            dropin_dir = directory + '/' + subdir
-            try:
-                names = sorted(os.listdir(_host(root, dropin_dir)))
-            except OSError:
-                continue
-            for name in names:
-                if name.endswith('.conf') and name not in path_by_name:
-                    path_by_name[name] = dropin_dir + '/' + name
+    path_by_name = _first_conf_by_name(root, [
+        directory + '/' + subdir
+        for subdir in (unit_name + '.d', unit_name.rsplit('.', 1)[-1] + '.d')
+        for directory in unit_dirs])
     excluded = set(exclude_dropins or ())
     in_name_order = (path_by_name[name] for name in sorted(path_by_name))
     return [path for path in in_name_order if path not in excluded and not _is_masked(root, path)]
@@ -918,15 +927,7 @@ def _manager_environment(root, result):
     files = []
     if os.path.lexists(_host(root, MANAGER_CONF)):
         files.append(MANAGER_CONF)
-    names = {}
-    for directory in _existing_dirs(root, MANAGER_DROPIN_DIRS):
-        try:
-            listing = sorted(os.listdir(_host(root, directory)))
-        except OSError:
-            continue
-        for name in listing:
-            if name.endswith('.conf') and name not in names:
-                names[name] = directory + '/' + name
+    names = _first_conf_by_name(root, _existing_dirs(root, MANAGER_DROPIN_DIRS))
     files.extend(names[name] for name in sorted(names))
     environment = {}
     for path in files:
