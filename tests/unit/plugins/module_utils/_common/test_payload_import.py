@@ -165,7 +165,20 @@ def test_outside_a_zip_nothing_changes(tmp_path):
         sys.path_importer_cache.update(before_cache)
 
 
-@pytest.mark.parametrize('module', ['netdata_facts', 'netdata_optout'])
+def _modules_importing_module_utils():
+    found = []
+    for path in sorted(glob.glob(os.path.join(REPO, 'plugins', 'modules', '*.py'))):
+        with open(path) as handle:
+            if '.plugins.module_utils.' in handle.read():
+                found.append(os.path.basename(path)[:-3])
+    return found
+
+
+def test_the_modules_that_import_module_utils_are_found():
+    assert {'netdata_facts', 'netdata_optout'} <= set(_modules_importing_module_utils())
+
+
+@pytest.mark.parametrize('module', _modules_importing_module_utils())
 def test_modules_install_it_before_their_other_imports(module):
     """Every import of this collection's code before the call is compiled twice."""
     with open(os.path.join(REPO, 'plugins', 'modules', module + '.py')) as handle:
