@@ -58,7 +58,7 @@ from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.start_mechanisms import openrc_conf_target, openrc_script, openrc_start
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import OPTOUT_FILE_NAME, TELEMETRY_VARS
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.channels import container_entrypoint_opts_out, statistics_script_exists
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.containers import install_label, symlink_on_the_way
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.container_runtimes import install_label
 
 SYSTEMD_DIR = '/etc/systemd/system'
 PROFILE_PATH = '/etc/profile.d/netdata-telemetry.sh'
@@ -551,6 +551,11 @@ def _entrypoint_keeps_optout_file(install, opt_out, label):
 def _check_view_root(install, view_root):
     """PlanError unless the running container can be written through *view_root*: it
     still runs, and no path to write crosses a symlink inside it."""
+    # Imported here: only a host with a running container's agent gets this far, and
+    # containers.py is a sixth of the code every netdata_optout run would compile.
+    from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.containers import (
+        symlink_on_the_way)
+
     if not os.path.isdir(view_root):
         raise PlanError('the container is no longer running (%s is gone); run again' % view_root)
     config_dir, paths, conf_path = _install_paths(install)

@@ -10,7 +10,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.channels import optout_file_read_live
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.containers import install_label
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.container_runtimes import install_label
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._optout.plan import (
     OTHER_MANAGERS)
 

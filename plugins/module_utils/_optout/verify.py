@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import state_word
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.containers import install_label
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.container_runtimes import install_label
 
 
 def verify_problems(facts, opt_out):

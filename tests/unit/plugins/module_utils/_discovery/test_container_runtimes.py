@@ -65,3 +65,20 @@ def test_the_container_discovery_is_loaded_only_where_it_can_find_something(tmp_
     count, modules = out.split()[0], ' '.join(out.split()[1:])
     assert count == '0'
     assert (loaded in modules) if loaded else modules == ''
+
+
+MODULE_IMPORTS = '''
+import importlib, sys
+importlib.import_module('ansible_collections.netdata_fleet.telemetry.plugins.modules.' + sys.argv[1])
+print(','.join(sorted(m for m in sys.modules if m.endswith(('_discovery.containers', '_discovery.container_installs')))))
+'''
+
+
+@pytest.mark.parametrize('module', ['netdata_facts', 'netdata_optout'])
+def test_the_modules_do_not_load_the_container_discovery_to_start(module):
+    """Every run compiles what its module imports: the container discovery (a sixth of the
+    code) must wait until a host has a container agent."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, '-c', MODULE_IMPORTS, module], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, check=True).stdout.decode()
+    assert out.strip() == ''
