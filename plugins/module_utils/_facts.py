@@ -242,10 +242,12 @@ def _install_verdict(install, installer_env, strict):
         elif optout_file_exists and _entrypoint_made_it(install):
             # The container's init process runs the entrypoint, which creates the file and
             # then execs the agent: the process (and its start time) is older than the
-            # file, yet the agent started after it. Date the file to that start.
+            # file, yet the agent started after it. Date the file to a second before that
+            # start: surely before it, whatever the clocks' granularity.
             started = evidence.get('daemon_started_at')
             if started is not None:
-                file_mtime, file_ctime, dir_mtime = started, started, None
+                file_mtime = file_ctime = started - 1.0
+                dir_mtime = None
     return decide_install_telemetry(InstallEvidence(
         version=install.get('version'),
         optout_file_exists=optout_file_exists,
@@ -259,6 +261,7 @@ def _install_verdict(install, installer_env, strict):
         strict=strict,
         optout_file_mtime=file_mtime,
         daemon_started_at=evidence.get('daemon_started_at'),
+        daemon_start_window=evidence.get('daemon_start_window'),
         netdata_conf_mtime=evidence.get('netdata_conf_mtime'),
         config_dir_mtime=dir_mtime,
         config_dir=install.get('config_dir') or '',

@@ -27,6 +27,7 @@ __metaclass__ = type
 
 import os
 import stat
+import time
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.files import host_path as _host
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._rules.netdata import TELEMETRY_VARS
 
@@ -90,6 +91,35 @@ def parse_btime(text):
             except ValueError:
                 return None
     return None
+
+
+def clock_boot_time():
+    """``(boot, window)`` from this machine's clocks, or None where they are missing.
+
+    /proc/PID/stat's starttime counts CLOCK_BOOTTIME since boot, so the wall clock now
+    minus CLOCK_BOOTTIME now is the boot time it adds to, to the microsecond. /proc/stat's
+    btime is the same instant truncated to whole seconds: a daemon started less than a
+    second after a file changed could not be ordered against that change with it. The
+    window is how far the two reads lie apart (the boot time is known within it).
+    """
+    gettime = getattr(time, 'clock_gettime', None)
+    boottime = getattr(time, 'CLOCK_BOOTTIME', None)
+    if gettime is None or boottime is None:
+        return None
+    try:
+        before = gettime(boottime)
+        wall = time.time()
+        after = gettime(boottime)
+    except (OSError, ValueError):
+        return None
+    return wall - after, after - before
+
+
+def start_time(boot, boot_window, starttime, clk_tck):
+    """``(started_at, window)``: the earliest epoch time the process can have started at,
+    and the span after it within which it did (starttime is truncated to whole clock
+    ticks, and the boot time is known within *boot_window*)."""
+    return boot + starttime / float(clk_tck), boot_window + 1.0 / clk_tck
 
 
 def parse_daemon_args(argv):
@@ -175,7 +205,9 @@ def find_netdata_daemons(root='/', names=TELEMETRY_VARS, clk_tck=None):
     Returns ``{'daemons': [daemon, ...], 'errors': [str]}``; each daemon is
     ``{'pid': int, 'ppid': int, 'exe': str or None, 'prefix': str or None,
     'environment': dict or None (only *names*; None when unreadable),
-    'started_at': float epoch seconds or None, 'foreign': bool, 'sandboxed': bool,
+    'started_at': float epoch seconds or None (the earliest the process can have
+    started at), 'started_within': seconds after it within which it did, or None,
+    'foreign': bool, 'sandboxed': bool,
     'cgroup_unit': str or None (the systemd service holding it),
     'args': parse_daemon_args() of its command line, 'errors': [str]}``.
     """
@@ -192,10 +224,13 @@ def find_netdata_daemons(root='/', names=TELEMETRY_VARS, clk_tck=None):
             clk_tck = os.sysconf('SC_CLK_TCK')
         except (ValueError, OSError, AttributeError):
             clk_tck = 100
-    btime = None
-    btext, err = _read(os.path.join(proc, 'stat'))
-    if btext is not None:
-        btime = parse_btime(btext.decode('utf-8', 'replace'))
+    # The live /proc counts from this machine's boot: its clocks date that boot finely.
+    # Any other (a test's) has only its own stat's btime, whole seconds.
+    boot = clock_boot_time() if os.path.realpath(proc) == '/proc' else None
+    if boot is None:
+        btext, err = _read(os.path.join(proc, 'stat'))
+        btime = parse_btime(btext.decode('utf-8', 'replace')) if btext is not None else None
+        boot = None if btime is None else (btime, 1.0)
     own_mnt = _readlink(os.path.join(proc, 'self', 'ns', 'mnt'))
     own_root = _dir_identity(os.path.join(proc, 'self', 'root'))
 
@@ -218,11 +253,11 @@ def find_netdata_daemons(root='/', names=TELEMETRY_VARS, clk_tck=None):
             parent_comm, _err = _read(os.path.join(proc, str(ppid), 'comm'))
             if parent_comm is not None and parent_comm.decode('utf-8', 'replace').strip() == 'netdata':
                 continue
-        result['daemons'].append(_describe(proc, pid, parsed, names, btime, clk_tck, own_mnt, own_root))
+        result['daemons'].append(_describe(proc, pid, parsed, names, boot, clk_tck, own_mnt, own_root))
     return result
 
 
-def _describe(proc, pid, parsed, names, btime, clk_tck, own_mnt, own_root):
+def _describe(proc, pid, parsed, names, boot, clk_tck, own_mnt, own_root):
     base = os.path.join(proc, str(pid))
     daemon = {
         'pid': pid,
@@ -231,6 +266,7 @@ def _describe(proc, pid, parsed, names, btime, clk_tck, own_mnt, own_root):
         'prefix': None,
         'environment': None,
         'started_at': None,
+        'started_within': None,
         'foreign': False,
         'sandboxed': False,
         'cgroup_unit': None,
@@ -270,10 +306,11 @@ def _describe(proc, pid, parsed, names, btime, clk_tck, own_mnt, own_root):
         daemon['environment'] = parse_environ(data, names)
     if parsed is None:
         daemon['errors'].append('pid %d: cannot parse /proc/%d/stat' % (pid, pid))
-    elif btime is None:
+    elif boot is None:
         daemon['errors'].append('pid %d: no btime in /proc/stat, start time unknown' % pid)
     elif clk_tck:
-        daemon['started_at'] = btime + parsed['starttime'] / float(clk_tck)
+        daemon['started_at'], daemon['started_within'] = start_time(
+            boot[0], boot[1], parsed['starttime'], clk_tck)
     return daemon
 
 

@@ -402,8 +402,8 @@ def discover_installs(root='/', extra_config_dirs=(), run_command=None, live_que
     run_as_user},
     service{unit,dropins,environment}, daemon{running,pid,environment}, start (see
     ``start_mechanisms.install_start``), errors``
-    and ``evidence{optout_file_mtime, optout_file_ctime, config_dir_mtime, netdata_conf_mtime, daemon_started_at,
-    daemon_exe, live, service_masked, service_exec_start, service_starts_this_install,
+    and ``evidence{optout_file_mtime, optout_file_ctime, config_dir_mtime, netdata_conf_mtime,
+    daemon_started_at, daemon_start_window, daemon_exe, live, service_masked, service_exec_start, service_starts_this_install,
     service_errors, claimed_via, web_enabled, live_crash_reports, status_file_ids}`` for the
     decision (not for display).
     """
@@ -458,7 +458,8 @@ def _broken_install(config_dir, prefix, kind, error):
         'service': {'unit': None, 'dropins': [], 'environment': dict((n, None) for n in TELEMETRY_VARS)},
         'daemon': {'running': False, 'pid': None, 'environment': None},
         'errors': [error],
-        'evidence': {'optout_file_mtime': None, 'optout_file_ctime': None, 'config_dir_mtime': None, 'netdata_conf_mtime': None, 'daemon_started_at': None,
+        'evidence': {'optout_file_mtime': None, 'optout_file_ctime': None, 'config_dir_mtime': None,
+                     'netdata_conf_mtime': None, 'daemon_started_at': None, 'daemon_start_window': None,
                      'daemon_exe': None, 'live': None, 'service_masked': False, 'service_exec_start': None,
                      'service_starts_this_install': None, 'service_errors': [], 'claimed_via': None,
                      'web_enabled': True, 'live_crash_reports': None, 'status_file_ids': False},
@@ -645,6 +646,7 @@ def _fill_daemon(install, daemon, conf, live_query, live_timeout, errors):
     }
     evidence = install['evidence']
     evidence['daemon_started_at'] = daemon.get('started_at')
+    evidence['daemon_start_window'] = daemon.get('started_within')
     evidence['daemon_exe'] = daemon.get('exe')
     errors.extend(daemon.get('errors') or [])
     address, port = daemon_web_address(conf, daemon)

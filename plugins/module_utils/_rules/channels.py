@@ -169,15 +169,21 @@ def _channel(applies, enabled=None, configured=None, running=None, drift=False,
 # ---------------------------------------------------------------------------------
 # the evidence about one install, and the facts the channels read from it
 
+# A file time comes from the kernel's coarse clock, which may lag the change it records
+# by one timer tick (10 ms at the lowest HZ, 100): the margin before a start within
+# which a file time cannot be ordered against it.
+FS_TIME_LAG = 0.02
+
 InstallEvidence = namedtuple('InstallEvidence', [
     'version', 'optout_file_exists', 'service_env', 'daemon_env', 'daemon_running',
     'live_analytics', 'crash_reports_setting', 'claimed', 'installer_env',
     'strict', 'optout_file_mtime', 'daemon_started_at', 'netdata_conf_mtime', 'config_dir',
     'config_dir_mtime', 'optout_file_access', 'optout_file_ctime', 'live_crash_reports',
-    'status_file_ids'])
+    'status_file_ids', 'daemon_start_window'])
 # The first nine have no default on purpose: each None there is a statement (unknown,
 # unset or absent, per field), so a caller must make it.
-InstallEvidence.__new__.__defaults__ = (False, None, None, None, '', None, None, None, None, False)
+InstallEvidence.__new__.__defaults__ = (False, None, None, None, '', None, None, None, None, False,
+                                        None)
 InstallEvidence.__doc__ = """What is known about one Netdata install: the input of
 :func:`decide_install_telemetry`.
 
@@ -201,7 +207,11 @@ InstallEvidence.__doc__ = """What is known about one Netdata install: the input 
 - ``optout_file_mtime``, ``daemon_started_at``, ``netdata_conf_mtime``,
   ``config_dir_mtime``: epoch seconds, or None when unknown. They tell whether the opt-out
   file existed when the running daemon started (the config dir's mtime covers a removed
-  file).
+  file). ``daemon_started_at`` is the earliest the daemon can have started at.
+- ``daemon_start_window``: seconds after ``daemon_started_at`` within which the daemon
+  started (None: a second, what /proc/stat's whole-second btime allows). A file time
+  within it (or within :data:`FS_TIME_LAG` before it) cannot be ordered against the
+  start: what depends on that order is unknown.
 - ``config_dir``: the install's config dir, used in reasons.
 - ``optout_file_access``: the facts' ``optout_file`` dict: ``path`` (the file the daemon
   checks), ``readable_by_agent`` / ``readable_at_start`` (True, False, None:
@@ -247,6 +257,8 @@ class _Facts(object):
         self.strict = evidence.strict is True
         self.file_mtime = _num(evidence.optout_file_mtime)
         self.started_at = _num(evidence.daemon_started_at)
+        window = _num(evidence.daemon_start_window)
+        self.start_window = window if window is not None and window >= 0 else 1.0
         self.conf_mtime = _num(evidence.netdata_conf_mtime)
         self.dir_mtime = _num(evidence.config_dir_mtime)
         config_dir = evidence.config_dir or ''
@@ -288,6 +300,19 @@ class _Facts(object):
                                 else _bool_or_none(script.get('found_by_agent')))
             self.script_why = str(script.get('reason') or '')
 
+    def before_start(self, stamp):
+        """Whether a file time *stamp* (epoch seconds) is surely not after the running
+        daemon's start (True), surely after it (False), or too close to tell or unknown
+        (None). The start is known within its window; a file time may lag the change it
+        records by up to :data:`FS_TIME_LAG`."""
+        if stamp is None or self.started_at is None:
+            return None
+        if stamp + FS_TIME_LAG <= self.started_at:
+            return True
+        if stamp > self.started_at + self.start_window:
+            return False
+        return None
+
     def readable_then(self, readable, at_start):
         """What an access(R_OK) check found at the daemon's start, given what it finds
         now (*readable*), for a file that existed then. A file whose inode has not
@@ -296,7 +321,7 @@ class _Facts(object):
         """
         if readable is None:
             return None
-        if self.file_ctime is None or self.started_at is None or self.file_ctime <= self.started_at:
+        if self.file_ctime is None or self.started_at is None or self.before_start(self.file_ctime):
             return readable  # nothing says the mode or owner changed since
         if at_start and readable is True and self.start_user == 'root':
             return True
@@ -312,10 +337,14 @@ class _Facts(object):
         """
         if not self.running or self.started_at is None:
             return None, 'the daemon start time is unknown'
-        if self.dir_mtime is not None and self.dir_mtime <= self.started_at and self.file is not None:
+        if self.before_start(self.dir_mtime) and self.file is not None:
             return self.file, 'the config dir has not changed since the daemon started'
         if self.file is True and self.file_mtime is not None:
-            if self.file_mtime <= self.started_at:
+            older = self.before_start(self.file_mtime)
+            if older is None:
+                return None, ('the file was written too close to the daemon\'s start to tell '
+                              'which came first')
+            if older:
                 return True, 'the file is older than the running daemon'
             return False, 'the file is newer than the running daemon'
         if self.file is True:
@@ -738,9 +767,8 @@ def _crash_setting_on(value):
 def _netdata_conf_changed_since_start(facts):
     """Whether netdata.conf changed after the running daemon started (None: a time is
     unknown)."""
-    if facts.conf_mtime is None or facts.started_at is None:
-        return None
-    return facts.conf_mtime > facts.started_at
+    older = facts.before_start(facts.conf_mtime)
+    return None if older is None else not older
 
 
 def _crash_configured(facts, analytics_next):

@@ -444,7 +444,9 @@ def test_the_entrypoints_file_was_there_when_the_agent_started(tmp_path):
     host.daemon(327, root, fixture('cgroup-docker-d1-layer.txt'), fixture('mountinfo-docker-d1-layer.txt'),
                 environ=[('DO_NOT_TRACK', '1')], started=100.0)
     for path in (root / 'etc/netdata', root / 'etc/netdata' / OPTOUT_FILE_NAME):
-        set_mtime(path, BTIME + 100.5)   # half a second into the process's life
+        # a second and a half into the process's life: past the whole second that a
+        # btime-dated start leaves open
+        set_mtime(path, BTIME + 101.5)
     install = list(containers_of(host.facts(live_query=False)).values())[0]
     analytics = install['telemetry']['channels']['daemon_analytics']
     assert analytics['live'] is None
@@ -456,6 +458,6 @@ def test_the_entrypoints_file_was_there_when_the_agent_started(tmp_path):
     host2.daemon(327, root2, fixture('cgroup-docker-d1-layer.txt'), fixture('mountinfo-docker-d1-layer.txt'),
                  started=100.0)
     for path in (root2 / 'etc/netdata', root2 / 'etc/netdata' / OPTOUT_FILE_NAME):
-        set_mtime(path, BTIME + 100.5)
+        set_mtime(path, BTIME + 101.5)
     install = list(containers_of(host2.facts(live_query=False)).values())[0]
     assert install['telemetry']['channels']['daemon_analytics']['running'] is True

@@ -14,8 +14,8 @@ import pytest
 
 
 from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._discovery.daemons import (
-    daemon_for_prefix, find_netdata_daemons, parse_btime, parse_daemon_args, parse_environ, parse_stat,
-    parse_cgroup_unit, prefix_from_exe)
+    clock_boot_time, daemon_for_prefix, find_netdata_daemons, parse_btime, parse_daemon_args, parse_environ,
+    parse_stat, parse_cgroup_unit, prefix_from_exe, start_time)
 
 
 def stat_line(pid, comm, ppid, starttime):
@@ -115,6 +115,7 @@ def test_find_daemons_parent_only_and_mapping(tmp_path):
     assert native['prefix'] == '/'
     assert native['environment'] == {'DO_NOT_TRACK': '1'}  # only the telemetry names are kept
     assert native['started_at'] == 1700000005.0
+    assert native['started_within'] == 1.01  # a test's /proc: whole-second btime
     assert native['args']['port'] == 19998
     static = by_pid[200]
     assert static['prefix'] == '/opt/netdata' and static['environment'] is None
@@ -242,3 +243,40 @@ def test_no_proc_and_no_btime(tmp_path):
 def test_real_proc_does_not_raise():
     result = find_netdata_daemons()
     assert isinstance(result['daemons'], list)
+
+
+def test_clock_boot_time_is_btime_with_its_fraction():
+    """/proc/stat's btime is the same boot instant truncated to whole seconds."""
+    boot, window = clock_boot_time()
+    with open('/proc/stat') as handle:
+        btime = parse_btime(handle.read())
+    assert 0 <= window < 0.01
+    assert btime - 0.01 <= boot < btime + 1.01
+
+
+def test_a_live_daemon_is_dated_within_its_window_not_a_second_early(tmp_path):
+    """A process named netdata, started between two wall-clock reads, is dated between
+    them give or take its window of a clock tick. Dated from /proc/stat's whole-second
+    btime it could be a second early, and a file written just before the start could
+    not be ordered against it (the lab's real agents showed it)."""
+    fake = tmp_path / 'netdata'
+    shutil.copy(shutil.which('sleep'), str(fake))
+    clk_tck = os.sysconf('SC_CLK_TCK')
+    for dummy in range(5):
+        before = time.time()
+        child = subprocess.Popen([str(fake), '5'])
+        after = time.time()
+        try:
+            found = [d for d in find_netdata_daemons()['daemons'] if d['pid'] == child.pid]
+        finally:
+            child.kill()
+            child.wait()
+        assert len(found) == 1, found
+        started_at, window = found[0]['started_at'], found[0]['started_within']
+        assert 1.0 / clk_tck <= window < 1.0 / clk_tck + 0.01
+        assert before - window - 0.005 <= started_at <= after + 0.005, (before, started_at, after)
+
+
+def test_start_time_window_covers_truncated_ticks_and_boot():
+    started_at, window = start_time(1700000000, 1.0, 250, 100)
+    assert (started_at, window) == (1700000002.5, 1.01)

@@ -385,3 +385,43 @@ def test_invariants(chunk):
         # daemon_analytics: where live is known it decides
         if running and live is not None:
             assert r['channels']['daemon_analytics']['enabled'] is live
+
+
+# (stamp, started_at, window): the daemon truly started at START; started_at is the
+# earliest the evidence allows, window the span after it within which it did.
+FINE, WHOLE_SECOND = (START - 0.004, 0.011), (START - 0.7, 1.01)
+
+
+@pytest.mark.parametrize('stamp, start, running', [
+    # the role wrote the file, then systemd restarted the agent 0.3 s later
+    (START - 0.3, FINE, False),
+    # the same start dated from a whole-second btime: either order is possible
+    (START - 0.3, WHOLE_SECOND, None),
+    (START - 0.3, (START - 0.7, None), None),
+    # within a coarse-clock tick before the start: cannot be ordered
+    (START - 0.02, FINE, None),
+    # written during the start's window: cannot be ordered
+    (START + 0.005, FINE, None),
+    # written after the window: the running daemon did not see it
+    (START + 0.05, FINE, True),
+    (START + 0.5, WHOLE_SECOND, True),
+])
+def test_a_file_close_to_the_start_is_ordered_only_as_far_as_the_clocks_tell(stamp, start, running):
+    result = decide(version=V137, optout_file_exists=True, optout_file_mtime=stamp,
+                    optout_file_ctime=stamp, config_dir_mtime=stamp,
+                    daemon_started_at=start[0], daemon_start_window=start[1])
+    analytics = result['channels']['daemon_analytics']
+    assert analytics['running'] is running, analytics['reasons']
+    if running is None:
+        assert any('too close' in r for r in analytics['reasons']), analytics['reasons']
+
+
+@pytest.mark.parametrize('stamp, start, running', [
+    (START - 0.3, FINE, False),          # netdata.conf older than the daemon: its setting counts
+    (START - 0.3, WHOLE_SECOND, None),   # a whole-second start: it may have changed since
+    (START + 0.05, FINE, None),          # changed since the start
+])
+def test_netdata_conf_close_to_the_start(stamp, start, running):
+    result = decide(version=VNEWEST, crash_reports_setting='off', netdata_conf_mtime=stamp,
+                    daemon_started_at=start[0], daemon_start_window=start[1])
+    assert result['channels']['crash_reports']['running'] is running, result['channels']['crash_reports']
