@@ -254,6 +254,17 @@ def test_clock_boot_time_is_btime_with_its_fraction():
     assert btime - 0.01 <= boot < btime + 1.01
 
 
+def _wait_for_comm(pid, name):
+    """Popen may return before the kernel has renamed the child to its new program."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with open('/proc/%d/comm' % pid) as handle:
+            if handle.read().strip() == name:
+                return
+        time.sleep(0.01)
+    raise AssertionError('pid %d never became %s' % (pid, name))
+
+
 def test_a_live_daemon_is_dated_within_its_window_not_a_second_early(tmp_path):
     """A process named netdata, started between two wall-clock reads, is dated between
     them give or take its window of a clock tick. Dated from /proc/stat's whole-second
@@ -267,6 +278,7 @@ def test_a_live_daemon_is_dated_within_its_window_not_a_second_early(tmp_path):
         child = subprocess.Popen([str(fake), '5'])
         after = time.time()
         try:
+            _wait_for_comm(child.pid, 'netdata')
             found = [d for d in find_netdata_daemons()['daemons'] if d['pid'] == child.pid]
         finally:
             child.kill()
