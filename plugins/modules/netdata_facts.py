@@ -42,6 +42,7 @@ description:
   - Runs on the target with the Python standard library only.
 extends_documentation_fragment:
   - netdata_fleet.telemetry.discovery
+  - netdata_fleet.telemetry.payload
 author:
   - netdata_fleet maintainers (!UNKNOWN)
 options:
@@ -567,7 +568,8 @@ ansible_facts:
 
 # Before any other of this collection's imports: on a target, each is compiled once
 # instead of twice (see payload_import).
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.payload_import import compile_sources_once
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.payload_import import (
+    PAYLOAD_ARGUMENT_SPEC, compile_sources_once)
 
 compile_sources_once()
 
@@ -584,6 +586,7 @@ def main():
             cloud_detection=dict(type='bool', default=False),
             cloud_metadata_url=dict(type='str', default='http://169.254.169.254'),
             cloud_timeout=dict(type='float', default=1.0),
+            **PAYLOAD_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )

@@ -65,6 +65,7 @@ description:
     second round trip to verify.
 extends_documentation_fragment:
   - netdata_fleet.telemetry.discovery
+  - netdata_fleet.telemetry.payload
 author:
   - netdata_fleet maintainers (!UNKNOWN)
 options:
@@ -288,7 +289,8 @@ import re
 
 # Before any other of this collection's imports: on a target, each is compiled once
 # instead of twice (see payload_import).
-from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.payload_import import compile_sources_once
+from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.payload_import import (
+    PAYLOAD_ARGUMENT_SPEC, compile_sources_once)
 
 compile_sources_once()
 
@@ -377,6 +379,7 @@ def _module():
             profile_path=dict(type='path', default=optout_plan.PROFILE_PATH),
             profile_content=dict(type='str'),
             container_env_files=dict(type='list', elements='path', default=[]),
+            **PAYLOAD_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )

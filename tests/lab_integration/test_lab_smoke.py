@@ -112,6 +112,30 @@ def test_no_container_runtime_shows_through_from_the_machine(fleet, tmp_path):
     assert not fleet.exists(CLEAN, "/run/containers")
 
 
+CACHE = "/root/.ansible/tmp/netdata_fleet_telemetry_bytecode"
+
+
+def test_the_modules_code_is_kept_on_the_host_and_loaded_next_time(fleet):
+    """Over SSH with pipelining, as users run it: a module run leaves the code it compiled in
+    root's remote_tmp, private to root; the next run loads it (no entry is written anew:
+    the same inodes); with bytecode_cache=false a host gets none."""
+    facts = ("netdata_fleet.telemetry.netdata_facts", "gather_subset=telemetry")
+    r = fleet.ansible(CLEAN, *facts)
+    assert r.returncode == 0, r.stdout + r.stderr
+    listing = f"stat -c '%a %U %F' {CACHE} && stat -c '%i %a %U %n' {CACHE}/*"
+    first = fleet.run(CLEAN, listing, check=True).stdout.splitlines()
+    assert first[0] == "700 root directory", first
+    entries = first[1:]
+    assert any(".module_utils._rules.channels.cpython-" in line for line in entries), entries
+    assert all(" 600 root " in line for line in entries), entries
+    r = fleet.ansible(CLEAN, *facts)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert fleet.run(CLEAN, listing, check=True).stdout.splitlines() == first
+    r = fleet.ansible(BARE, facts[0], facts[1] + " bytecode_cache=false")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not fleet.exists(BARE, CACHE)
+
+
 def test_host_without_netdata(fleet):
     for path in ("/etc/netdata", "/usr/sbin/netdata", "/usr/lib/netdata"):
         assert not fleet.exists(BARE, path)

@@ -40,8 +40,8 @@ def _interpreters():
 # Run by each interpreter: builds the payload-like zip (a .pyc needs that interpreter's
 # own magic number), imports from it with or without the hook, reports as JSON.
 PROBE = r'''
-import builtins, collections, importlib.util, json, marshal, os, sys, traceback, zipfile
-zip_path, mode, hook_source = sys.argv[1], sys.argv[2], sys.argv[3]
+import builtins, collections, importlib.util, json, marshal, os, sys, traceback, types, zipfile
+zip_path, mode, hook_source, module_args, variant = sys.argv[1:6]
 OWN, OTHER = %(own)r, %(other)r
 files = {
     'ansible_collections/__init__.py': '',
@@ -53,7 +53,7 @@ files = {
     OWN + '_common/payload_import.py': open(hook_source).read(),
     OWN + '_pkg/__init__.py': 'PACKAGE = True\n',
     OWN + '_pkg/mod.py': 'from . import sibling\nVALUE = sibling.VALUE + 1\n',
-    OWN + '_pkg/sibling.py': 'VALUE = 41\n',
+    OWN + '_pkg/sibling.py': 'VALUE = 41\n# ' + variant + '\n',
     OWN + 'flat.py': 'def boom():\n    raise ValueError("the line the traceback shows")\n',
     OWN + 'broken.py': 'def (:\n',
     'ansible_collections/other/__init__.py': '',
@@ -77,6 +77,9 @@ real_compile = builtins.compile
 def counting(src, filename, *args, **kwargs):
     counts[str(filename)[len(zip_path) + 1:]] += 1
     return real_compile(src, filename, *args, **kwargs)
+if module_args:  # as AnsiballZ leaves them for the module
+    sys.modules['ansible.module_utils.basic'] = basic = types.ModuleType('ansible.module_utils.basic')
+    basic._ANSIBLE_ARGS = json.dumps({'ANSIBLE_MODULE_ARGS': json.loads(module_args)}).encode()
 import ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common.payload_import as hook
 installed = hook.compile_sources_once() if mode == 'hook' else None
 builtins.compile = counting
@@ -108,12 +111,20 @@ print(json.dumps(out))
 ''' % {'own': OWN, 'other': OTHER}
 
 
-def _probe(python, tmp_path, mode):
+def _probe_env(tmp_path, dont_write_bytecode):
+    env = {'PATH': '/usr/bin:/bin', 'PYTHONPYCACHEPREFIX': str(tmp_path / 'pycache-prefix')}
+    if dont_write_bytecode:
+        env['PYTHONDONTWRITEBYTECODE'] = '1'
+    return env
+
+
+def _probe(python, tmp_path, mode, module_args=None, run='', variant='one', dont_write_bytecode=False):
     hook_source = payload_import.__file__.replace('.pyc', '.py')
-    zip_path = str(tmp_path / ('ansible_probe_%s_payload.zip' % mode))
-    done = subprocess.run([python, '-S', '-c', PROBE, zip_path, mode, hook_source],
+    zip_path = str(tmp_path / ('ansible_probe_%s%s_payload.zip' % (mode, run)))
+    args = json.dumps(module_args) if module_args is not None else ''
+    done = subprocess.run([python, '-S', '-c', PROBE, zip_path, mode, hook_source, args, variant],
                           capture_output=True, text=True, cwd=str(tmp_path), timeout=60,
-                          env={'PATH': '/usr/bin:/bin', 'PYTHONDONTWRITEBYTECODE': '1'}, check=False)
+                          env=_probe_env(tmp_path, dont_write_bytecode), check=False)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     # file names relative to the zip, so the two runs compare
@@ -191,3 +202,160 @@ def test_modules_install_it_before_their_other_imports(module):
                 and getattr(node.value.func, 'id', None) == 'compile_sources_once':
             order.append('call')
     assert order[:2] == ['payload_import', 'call'], order
+
+
+# ------------------------------------------------------------------ the bytecode cache
+
+CACHED = ('_pkg/__init__.py', '_pkg/mod.py', '_pkg/sibling.py', 'flat.py')
+
+
+def _own_compiles(result):
+    return dict((name[len(OWN):], count) for name, count in result['counts'].items() if name.startswith(OWN))
+
+
+def _entries(directory):
+    return sorted(os.listdir(str(directory))) if directory.exists() else []
+
+
+@pytest.mark.parametrize('python', _interpreters())
+def test_a_second_run_loads_the_cache_and_imports_as_zipimport_does(python, tmp_path):
+    remote_tmp = tmp_path / 'home' / '.ansible' / 'tmp'
+    cache = remote_tmp / payload_import.CACHE_DIR_NAME
+    args = {'_ansible_remote_tmp': str(remote_tmp)}
+    plain = _probe(python, tmp_path, 'plain')
+    first = _probe(python, tmp_path, 'hook', args, run='1')
+    assert all(_own_compiles(first).get(name) == 1 for name in CACHED), first['counts']
+    # created as Ansible creates its remote_tmp: private to the user, parents too
+    for directory in (cache, remote_tmp, remote_tmp.parent):
+        assert oct(directory.stat().st_mode & 0o777) == oct(0o700), directory
+    # one entry per module that compiled (not the broken one, not the shipped .pyc)
+    base = 'ansible_collections.netdata_fleet.telemetry.plugins.module_utils.'
+    assert sorted(n.split('.cpython-')[0] for n in _entries(cache)) == [
+        base + m for m in ('_pkg', '_pkg.mod', '_pkg.sibling', 'flat')]
+    second = _probe(python, tmp_path, 'hook', args, run='2')  # another payload path, as every run
+    assert all(name not in _own_compiles(second) for name in CACHED), second['counts']
+    assert _own_compiles(second)['broken.py'] == 1  # a syntax error is never stored
+    for key in ('value', 'compiled', 'files', 'pkg_path', 'missing', 'broken', 'traceback'):
+        assert second[key] == plain[key], key
+    # the code loaded from the cache names this run's file: the traceback shows its lines
+    assert 'raise ValueError("the line the traceback shows")' in second['traceback']
+
+
+def _entry(cache, module):
+    found = [n for n in os.listdir(str(cache)) if n.startswith(
+        'ansible_collections.netdata_fleet.telemetry.plugins.module_utils.%s.' % module)]
+    assert len(found) == 1, found
+    return cache / found[0]
+
+
+@pytest.mark.parametrize('spoil, recompiled', [
+    ('garbage', 'flat.py'),             # not an entry of ours: compiled, and replaced
+    ('other_digest', 'flat.py'),        # an entry whose digest is not its name's
+    ('group_writable', 'flat.py'),      # someone else could have written it
+    ('symlink', 'flat.py'),             # a link: never followed
+    ('source_changed', '_pkg/sibling.py'),  # a new release of the module: its old entry goes
+])
+def test_a_spoilt_or_stale_entry_is_compiled_anew(tmp_path, spoil, recompiled):
+    python = sys.executable
+    remote_tmp = tmp_path / 'rt'
+    cache = remote_tmp / payload_import.CACHE_DIR_NAME
+    args = {'_ansible_remote_tmp': str(remote_tmp)}
+    _probe(python, tmp_path, 'hook', args, run='1')
+    variant, old = 'one', None
+    flat = _entry(cache, 'flat')
+    if spoil == 'garbage':
+        flat.write_bytes(b'not bytecode')
+    elif spoil == 'other_digest':
+        data = flat.read_bytes()
+        flat.write_bytes(data[:8] + b'0' * 64 + data[72:])
+    elif spoil == 'group_writable':
+        flat.chmod(0o664)
+    elif spoil == 'symlink':
+        target = tmp_path / 'elsewhere'
+        target.write_bytes(flat.read_bytes())
+        flat.unlink()
+        flat.symlink_to(target)
+    else:
+        variant = 'two'
+        old = _entry(cache, '_pkg.sibling')
+    again = _probe(python, tmp_path, 'hook', args, run='2', variant=variant)
+    compiled = _own_compiles(again)
+    assert compiled.get(recompiled) == 1, compiled
+    assert all(name not in compiled for name in CACHED if name != recompiled), compiled
+    assert again['value'] == 42
+    rewritten = _entry(cache, recompiled[:-3].replace('/', '.'))
+    assert not rewritten.is_symlink() and oct(rewritten.stat().st_mode & 0o777) == oct(0o600)
+    if spoil == 'source_changed':
+        assert rewritten != old and not old.exists()
+    third = _probe(python, tmp_path, 'hook', args, run='3', variant=variant)
+    assert all(name not in _own_compiles(third) for name in CACHED), third['counts']
+
+
+@pytest.mark.parametrize('setup', ['open_to_others', 'someone_elses', 'a_link', 'switched_off'])
+def test_no_cache_where_it_is_not_private_or_not_wanted(tmp_path, setup):
+    """Anywhere another user could have put code, nothing is loaded or written: every
+    module compiles, as without a cache."""
+    remote_tmp = tmp_path / 'rt'
+    cache = remote_tmp / payload_import.CACHE_DIR_NAME
+    args = {'_ansible_remote_tmp': str(remote_tmp)}
+    _probe(sys.executable, tmp_path, 'hook', args, run='1')
+    before = _entries(cache)
+    assert before
+    if setup == 'open_to_others':
+        cache.chmod(0o777)
+    elif setup == 'someone_elses':
+        if os.geteuid() != 0:
+            pytest.skip('chown needs root')
+        os.chown(str(cache), 4242, 4242)
+    elif setup == 'a_link':
+        real = tmp_path / 'real-cache'
+        cache.rename(real)
+        cache.symlink_to(real)
+    else:
+        args['bytecode_cache'] = False
+    again = _probe(sys.executable, tmp_path, 'hook', args, run='2', variant='changed')
+    assert all(_own_compiles(again).get(name) == 1 for name in CACHED), again['counts']
+    assert _entries(cache) == before or setup == 'a_link' and _entries(tmp_path / 'real-cache') == before
+
+
+def test_switched_off_creates_nothing(tmp_path):
+    remote_tmp = tmp_path / 'rt'
+    _probe(sys.executable, tmp_path, 'hook', {'_ansible_remote_tmp': str(remote_tmp), 'bytecode_cache': False})
+    assert not remote_tmp.exists()
+
+
+def test_told_not_to_write_bytecode_it_writes_none(tmp_path):
+    cache = tmp_path / 'rt' / payload_import.CACHE_DIR_NAME
+    args = {'_ansible_remote_tmp': str(tmp_path / 'rt')}
+    _probe(sys.executable, tmp_path, 'hook', args, dont_write_bytecode=True)
+    assert _entries(cache) == []
+    _probe(sys.executable, tmp_path, 'hook', args, run='1')
+    # what is there is still used
+    again = _probe(sys.executable, tmp_path, 'hook', args, run='2', dont_write_bytecode=True)
+    assert all(name not in _own_compiles(again) for name in CACHED), again['counts']
+
+
+@pytest.mark.parametrize('value, wanted', [
+    (True, True), (False, False), ('no', False), ('off', False), (0, False), ('yes', True),
+    ('nonsense', True),  # AnsibleModule refuses it and fails the task before any work
+])
+def test_the_option_reads_as_ansible_reads_a_bool(value, wanted):
+    assert payload_import._true(value) is wanted
+
+
+def test_not_run_by_ansible_no_cache(tmp_path):
+    """Without Ansible's module arguments (a payload run by hand, a test) there is no
+    cache: run twice, every module compiles both times."""
+    for run in ('1', '2'):
+        result = _probe(sys.executable, tmp_path, 'hook', run=run)
+        assert all(_own_compiles(result).get(name) == 1 for name in CACHED), result['counts']
+
+
+@pytest.mark.parametrize('module', _modules_importing_module_utils())
+def test_modules_take_and_document_the_cache_option(module):
+    """compile_sources_once reads bytecode_cache from the module's arguments: a module
+    that did not accept it would fail every task that sets it."""
+    with open(os.path.join(REPO, 'plugins', 'modules', module + '.py')) as handle:
+        source = handle.read()
+    assert '**PAYLOAD_ARGUMENT_SPEC' in source
+    assert '  - netdata_fleet.telemetry.payload\n' in source
