@@ -87,10 +87,16 @@ options:
     type: str
     default: zz-netdata-fleet-telemetry.conf
   dropin_content:
-    description: Content of the drop-in written on opt-out (the role renders it from its template).
+    description:
+      - Content of the drop-in written on opt-out.
+      - Default (what the role writes) a comment naming this collection, then
+        C(Environment=DO_NOT_TRACK=1) and C(Environment=DISABLE_TELEMETRY=1) in C([Service]).
     type: str
   dropin_neutral_content:
-    description: Content of the drop-in written on opt-in when another unit file sets the variables.
+    description:
+      - Content of the drop-in written on opt-in when another unit file sets the variables.
+      - Default (what the role writes) a comment naming this collection, then empty
+        C(Environment=) assignments of both variables and C(UnsetEnvironment=) of both.
     type: str
   manage_crash_reports:
     description: Manage C([global] crash reports) in each install's C(netdata.conf).
@@ -109,7 +115,10 @@ options:
     type: path
     default: /etc/profile.d/netdata-telemetry.sh
   profile_content:
-    description: Content of the profile snippet (the role renders it from its template).
+    description:
+      - Content of the profile snippet.
+      - Default (what the role writes) a comment naming this collection, then
+        C(export DO_NOT_TRACK=1) and C(export DISABLE_TELEMETRY=1).
     type: str
   container_env_files:
     description:

@@ -65,19 +65,26 @@ PROFILE_PATH = '/etc/profile.d/netdata-telemetry.sh'
 ENVIRONMENT_PATH = '/etc/environment'
 MANAGED_MARKER = 'Managed by netdata_fleet.telemetry'
 
+# The files' contents unless a caller passes its own (the role does not: these are the
+# one source of what it writes).
 DEFAULT_DROPIN_OPTOUT = (
     '# %s (role optout): Netdata telemetry opt-out.\n'
+    '# Value 1 is the one every consumer reads as "off" (the statistics script, the v2.3+\n'
+    '# daemon, kickstart\'s numeric test); this file sorts last so its assignments win.\n'
     '[Service]\n'
     'Environment=DO_NOT_TRACK=1\n'
     'Environment=DISABLE_TELEMETRY=1\n' % MANAGED_MARKER)
 DEFAULT_DROPIN_OPTIN = (
-    '# %s (role optout): neutralises DO_NOT_TRACK / DISABLE_TELEMETRY set elsewhere.\n'
+    '# %s (role optout): Netdata telemetry opt-in.\n'
+    '# Another unit file sets DO_NOT_TRACK or DISABLE_TELEMETRY; empty values count as "not\n'
+    '# opted out" everywhere, and UnsetEnvironment= also beats an EnvironmentFile= setting.\n'
     '[Service]\n'
     'Environment=DO_NOT_TRACK=\n'
     'Environment=DISABLE_TELEMETRY=\n'
     'UnsetEnvironment=DO_NOT_TRACK DISABLE_TELEMETRY\n' % MANAGED_MARKER)
 DEFAULT_PROFILE = (
-    '# %s (role optout): kickstart and netdata-updater runs honour these.\n'
+    '# %s (role optout): Netdata telemetry opt-out for\n'
+    '# kickstart.sh and netdata-updater runs (they test the value numerically: use 1).\n'
     'export DO_NOT_TRACK=1\n'
     'export DISABLE_TELEMETRY=1\n' % MANAGED_MARKER)
 
