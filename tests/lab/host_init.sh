@@ -53,6 +53,10 @@ mount -t tmpfs -o mode=0755 "opt-$LAB_HOSTNAME" /opt
 # there asks `podman ps`. A container host mounts its runtimes' storage over this.
 mkdir -p /var/lib/containers
 mount -t tmpfs -o mode=0700 "containers-$LAB_HOSTNAME" /var/lib/containers
+# Nor has it run Ansible: the machine's ~/.ansible (remote_tmp, and in it the modules'
+# bytecode cache, netdata_fleet_telemetry_bytecode) would show through in every host.
+mkdir -p /root/.ansible
+mount -t tmpfs -o mode=0700 "ansible-$LAB_HOSTNAME" /root/.ansible
 chmod 0755 /run/sshd
 # The machine itself has /.dockerenv (systemd-detect-virt -c says "docker"). A host looks
 # like bare metal / a VM unless it asks to be a container.

@@ -119,6 +119,9 @@ def test_the_modules_code_is_kept_on_the_host_and_loaded_next_time(fleet):
     """Over SSH with pipelining, as users run it: a module run leaves the code it compiled in
     root's remote_tmp, private to root; the next run loads it (no entry is written anew:
     the same inodes); with bytecode_cache=false a host gets none."""
+    # a host starts without one, whatever the machine's own runs left in its ~/.ansible
+    # (no module of this collection has run on BARE yet)
+    assert not fleet.exists(BARE, CACHE)
     facts = ("netdata_fleet.telemetry.netdata_facts", "gather_subset=telemetry")
     r = fleet.ansible(CLEAN, *facts)
     assert r.returncode == 0, r.stdout + r.stderr
