@@ -403,9 +403,9 @@ def discover_installs(root='/', extra_config_dirs=(), run_command=None, live_que
     service{unit,dropins,environment}, daemon{running,pid,environment}, start (see
     ``start_mechanisms.install_start``), errors``
     and ``evidence{optout_file_mtime, optout_file_ctime, config_dir_mtime, netdata_conf_mtime,
-    daemon_started_at, daemon_start_window, daemon_exe, live, service_masked, service_exec_start, service_starts_this_install,
-    service_errors, claimed_via, web_enabled, live_crash_reports, status_file_ids}`` for the
-    decision (not for display).
+    daemon_started_at, daemon_start_window, daemon_exe, live, service_masked,
+    service_exec_start, service_starts_this_install, service_errors, claimed_via,
+    web_enabled, live_crash_reports, status_file_ids}`` for the decision (not for display).
     """
     if run_command is None:
         run_command = default_run_command

@@ -22,6 +22,7 @@ from ansible_collections.netdata_fleet.telemetry.plugins.module_utils._common im
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 5)))
 OWN = 'ansible_collections/netdata_fleet/telemetry/plugins/module_utils/'
+OWN_PACKAGE = OWN.replace('/', '.')  # the cache names entries by module
 OTHER = 'ansible_collections/other/coll/plugins/module_utils/'
 
 
@@ -229,9 +230,8 @@ def test_a_second_run_loads_the_cache_and_imports_as_zipimport_does(python, tmp_
     for directory in (cache, remote_tmp, remote_tmp.parent):
         assert oct(directory.stat().st_mode & 0o777) == oct(0o700), directory
     # one entry per module that compiled (not the broken one, not the shipped .pyc)
-    base = 'ansible_collections.netdata_fleet.telemetry.plugins.module_utils.'
     assert sorted(n.split('.cpython-')[0] for n in _entries(cache)) == [
-        base + m for m in ('_pkg', '_pkg.mod', '_pkg.sibling', 'flat')]
+        OWN_PACKAGE + m for m in ('_pkg', '_pkg.mod', '_pkg.sibling', 'flat')]
     second = _probe(python, tmp_path, 'hook', args, run='2')  # another payload path, as every run
     assert all(name not in _own_compiles(second) for name in CACHED), second['counts']
     assert _own_compiles(second)['broken.py'] == 1  # a syntax error is never stored
@@ -242,8 +242,7 @@ def test_a_second_run_loads_the_cache_and_imports_as_zipimport_does(python, tmp_
 
 
 def _entry(cache, module):
-    found = [n for n in os.listdir(str(cache)) if n.startswith(
-        'ansible_collections.netdata_fleet.telemetry.plugins.module_utils.%s.' % module)]
+    found = [n for n in os.listdir(str(cache)) if n.startswith(OWN_PACKAGE + module + '.')]
     assert len(found) == 1, found
     return cache / found[0]
 
