@@ -11,8 +11,10 @@ Each revision is taken from git (``git archive``) into a collection tree of its 
 the same fleet (bench_enforce_optout.py's hosts: Debian's package, a static v2.3.1, a
 user's DO_NOT_TRACK drop-in, no Netdata), rounds alternate `ansible -m ping` and, for
 each revision in turn (the order flips every round), the role converged and its first run
-(after an opt-in run, not timed). Medians and ratios to ping are printed and saved to
-bench/results/. What a change did to the role's cost, measured in one run.
+(after an opt-in run, not timed). For each, the wall time and the machine's CPU seconds
+(machine_cpu.py: the controller and every lab host together). Medians, their ratios to
+ping and the median of each round's ratio are printed and saved to bench/results/. What a change did to the role's cost,
+measured in one run.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from bench_enforce_optout import specs  # noqa: E402
+from machine_cpu import run_measured  # noqa: E402
 from tests.lab import Fleet  # noqa: E402
 
 OPT_IN = ["-e", '{"netdata_telemetry_opt_out": false}']
@@ -58,15 +61,13 @@ def main() -> int:
         base["ANSIBLE_FORKS"] = str(args.hosts)
         inventory = str(fleet.inventory_path)
 
-        def timed(argv, env, must_pass=True) -> float:
-            start = time.perf_counter()
-            done = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=str(work), check=False)
-            elapsed = time.perf_counter() - start
+        def timed(argv, env, must_pass=True) -> tuple[float, float]:
+            wall, cpu, done = run_measured(argv, env=env, capture_output=True, text=True, cwd=str(work))
             if must_pass and done.returncode != 0:  # a failed run is no figure
                 raise SystemExit(f"{' '.join(argv[-3:])} failed:\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}")
-            return elapsed
+            return wall, cpu
 
-        def role(which: str, *extra: str, must_pass: bool = True) -> float:
+        def role(which: str, *extra: str, must_pass: bool = True) -> tuple[float, float]:
             playbook = trees[which] / "ansible_collections/netdata_fleet/telemetry/playbooks/enforce_optout.yml"
             env = dict(base, ANSIBLE_COLLECTIONS_PATH=str(trees[which]))
             return timed([fleet._ansible_bin("ansible-playbook"), "-i", inventory, str(playbook), *extra], env,
@@ -74,7 +75,7 @@ def main() -> int:
 
         for which in trees:  # warm up: SSH control masters, converge once
             role(which)
-        samples: dict[str, list[float]] = {"ping": []}
+        samples: dict[str, list[tuple[float, float]]] = {"ping": []}
         for which in trees:
             samples[f"{which} converged"], samples[f"{which} first"] = [], []
         for n in range(args.rounds):
@@ -85,17 +86,27 @@ def main() -> int:
                 # static install cannot be proven opted in), as it should
                 role(which, *OPT_IN, must_pass=False)
                 samples[f"{which} first"].append(role(which))
-            print(f"round {n + 1}: " + ", ".join(f"{k}={v[-1]:.2f}s" for k, v in samples.items()), flush=True)
-    med = {k: statistics.median(v) for k, v in samples.items()}
+            print(f"round {n + 1}: " + ", ".join(f"{k}={v[-1][0]:.2f}s/{v[-1][1]:.2f}cpu" for k, v in samples.items()),
+                  flush=True)
+    med, per_round = {}, {}
+    for k, v in samples.items():
+        for axis, name in ((0, "wall"), (1, "cpu")):
+            med[f"{k} {name}"] = statistics.median(s[axis] for s in v)
+            per_round[f"{k} {name}"] = statistics.median(s[axis] / p[axis] for s, p in zip(v, samples["ping"]))
     print(f"\n{args.hosts} hosts, {args.rounds} rounds; baseline {args.baseline}, candidate {args.candidate}; "
-          "medians (ratio to `ansible -m ping`):")
-    for k, v in med.items():
-        print(f"  {k:20s} {v:6.2f}s  {v / med['ping']:5.2f}x")
+          "medians, their ratio to `ansible -m ping`, the median of the per-round ratios:")
+    print(f"  {'':20s} {'wall':>7s} {'x ping':>7s} {'rounds':>7s}   {'CPU':>7s} {'x ping':>7s} {'rounds':>7s}")
+    for k in samples:
+        cells = []
+        for name in ("wall", "cpu"):
+            key = f"{k} {name}"
+            cells.append(f"{med[key]:6.2f}s {med[key] / med[f'ping {name}']:6.2f}x {per_round[key]:6.2f}x")
+        print(f"  {k:20s} {cells[0]}   {cells[1]}")
     out = REPO / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"role-revisions-{int(time.time())}.json").write_text(json.dumps(
         {"baseline": args.baseline, "candidate": args.candidate, "hosts": args.hosts,
-         "samples": samples, "median": med}, indent=1))
+         "samples": samples, "median": med, "median_of_round_ratios": per_round}, indent=1))
     return 0
 
 
