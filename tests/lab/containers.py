@@ -70,7 +70,19 @@ from .netdata_daemon import NETDATA_PORT
 from .systemd_hosts import _mounts_under, _remove_cgroup_dirs, reap_dead_controllers_runs
 
 LAB_DIR = Path(__file__).resolve().parent
-CACHE_DIR = Path(os.environ.get("LAB_CONTAINER_CACHE") or rootfs.REPO_ROOT / ".build" / "lab-containers")
+# Where a repository under /tmp keeps its container cache: every lab host mounts a /tmp of
+# its own, which would hide the podman image store its containers are created from.
+SHARED_CACHE_DIR = Path("/var/tmp/netdata-fleet-telemetry-lab/lab-containers")
+
+
+def default_cache_dir(repo_root: Path = rootfs.REPO_ROOT) -> Path:
+    """.build/lab-containers in the repository, unless that is under /tmp: then
+    SHARED_CACHE_DIR (entries are keyed by what they are built from, so clones can share)."""
+    in_repo = repo_root / ".build" / "lab-containers"
+    return SHARED_CACHE_DIR if in_repo.resolve().is_relative_to("/tmp") else in_repo
+
+
+CACHE_DIR = Path(os.environ.get("LAB_CONTAINER_CACHE") or default_cache_dir())
 ENTRYPOINT = LAB_DIR / "files" / "netdata-container-entrypoint.sh"
 DEFAULT_ADDR_BASE = "127.44.0."
 CGROUP_PARENT = "netdata-ctlab"
