@@ -13,8 +13,8 @@ user's DO_NOT_TRACK drop-in, no Netdata), rounds alternate `ansible -m ping` and
 each revision in turn (the order flips every round), the role converged and its first run
 (after an opt-in run, not timed). For each, the wall time and the machine's CPU seconds
 (machine_cpu.py: the controller and every lab host together). Medians, their ratios to
-ping and the median of each round's ratio are printed and saved to bench/results/. What a change did to the role's cost,
-measured in one run.
+ping and the median of each round's ratio are printed and saved to bench/results/. What a
+change did to the role's cost, measured in one run.
 """
 from __future__ import annotations
 
